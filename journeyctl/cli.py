@@ -1,0 +1,345 @@
+"""The command line: a thin click layer over the library.
+
+stdout carries only the product (SQL, JSON, a summary); progress and errors go to
+stderr. A JourneyError becomes one message and its exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from journeyctl import __version__
+from journeyctl.config import Config, idle_timeout, journey_length, load_config
+from journeyctl.connectors import connect
+from journeyctl.connectors.base import Connector
+from journeyctl.dialects import ALIASES, DIALECTS, get_dialect
+from journeyctl.errors import ConfigError, ExecutionError, JourneyError
+from journeyctl.names import SchemaName, TableName
+from journeyctl.render import PipelineParams, render_plan
+from journeyctl.runner import RunResult, execute_run, plan_run
+from journeyctl.sample import load_sample
+from journeyctl.stages import render_stages
+
+DIALECT_CHOICES = [*DIALECTS, *ALIASES]
+EXIT_CODES = """\b
+Exit codes: 0 ok · 2 usage or config error · 3 connection failed ·
+4 SQL failed on the target (published tables untouched) · 5 data test failed."""
+
+
+def log(message: str) -> None:
+    click.echo(message, err=True)
+
+
+class Redactor:
+    """Replaces every known secret value in text before it is shown."""
+
+    secrets: set[str] = set()
+
+    @classmethod
+    def add(cls, values) -> None:
+        cls.secrets.update(v for v in values if v and len(v) >= 3)
+
+    @classmethod
+    def clean(cls, text: str) -> str:
+        for secret in sorted(cls.secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+
+class JourneyGroup(click.Group):
+    """Turns JourneyError into one readable message and its exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except JourneyError as e:
+            obj = ctx.obj or {}
+            if obj.get("debug"):
+                raise
+            lines = [f"error: {e}"]
+            if e.hint:
+                lines.append(f"  hint: {e.hint}")
+            if isinstance(e, ExecutionError) and e.sql and obj.get("verbose"):
+                lines.append("  failing SQL:")
+                for n, text in enumerate(e.sql.splitlines(), 1):
+                    marker = ">>" if n == e.line else "  "
+                    lines.append(f"  {marker}{n:4} | {text}")
+            log(Redactor.clean("\n".join(lines)))
+            ctx.exit(e.exit_code)
+
+
+def pipeline_options(f):
+    """The pipeline overrides shared by render and run."""
+    options = [
+        click.option("--source", help="Source tracks table, 1-3 dotted parts (default: tracks; TRACKS on Snowflake)."),
+        click.option("--schema", help="Output schema (BigQuery: dataset) for the journey tables (default: journey)."),
+        click.option("--idle-timeout", type=float, help="Minutes of inactivity that end a session (default 30)."),
+        click.option("--journey-length", type=int, help="Events per row of dbt_tracks_flow, N >= 2 (default 5)."),
+        click.option("--select", "select", multiple=True,
+                     help="Stages to build: NAME, +NAME (with upstream), NAME+ (with downstream). Repeatable."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def pipeline_params(config: Config, default_source: str, opts: dict,
+                    target_schema: str | None = None) -> PipelineParams:
+    timeout = opts.get("idle_timeout")
+    length = opts.get("journey_length")
+    return config.pipeline_params(
+        default_source, source=opts.get("source"), schema=opts.get("schema"),
+        idle_timeout_minutes=idle_timeout(timeout, "--idle-timeout") if timeout is not None else None,
+        journey_length_=journey_length(length, "--journey-length") if length is not None else None,
+        target_schema=target_schema,
+    )
+
+
+def open_target(ctx: click.Context, name: str | None) -> Connector:
+    """A validated connector for the named (or default) target; its secrets registered for redaction."""
+    config: Config = ctx.obj["config"]
+    connector = connect(config.target(name))
+    Redactor.add(connector.secrets)
+    return connector
+
+
+@click.group(cls=JourneyGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=EXIT_CODES)
+@click.version_option(__version__, prog_name="journeyctl")
+@click.option("--config", "config_path", metavar="FILE", envvar="JOURNEYCTL_CONFIG",
+              help="journeyctl.toml to use (default: $JOURNEYCTL_CONFIG, then ./journeyctl.toml).")
+@click.option("-v", "--verbose", is_flag=True, help="Show the failing SQL with a line pointer.")
+@click.option("--debug", is_flag=True, help="Show tracebacks (for reporting bugs).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: bool, debug: bool) -> None:
+    """Build customer journeys from RudderStack tracks, on any warehouse.
+
+    Five tables (dbt_aliases_mapping, dbt_mapped_tracks, dbt_session_tracks,
+    dbt_track_facts, dbt_tracks_flow), written once as SQL templates and rendered
+    for DuckDB, BigQuery, Snowflake and Redshift with the same results.
+
+    \b
+    Try it locally, no warehouse needed:
+      journeyctl demo
+    Print the pipeline for your warehouse:
+      journeyctl render --dialect snowflake > journeys.sql
+    Run it on a target from journeyctl.toml:
+      journeyctl run --target bq
+    """
+    ctx.ensure_object(dict)
+    ctx.obj.update(verbose=verbose, debug=debug)
+    try:
+        ctx.obj["config"] = load_config(config_path)
+    except JourneyError:
+        ctx.obj["config"] = None
+        raise
+
+
+@cli.command()
+@click.option("--dialect", "-d", type=click.Choice(DIALECT_CHOICES, case_sensitive=False),
+              help="SQL dialect (default: the default target's).")
+@pipeline_options
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write one numbered .sql file per stage here instead of printing.")
+@click.option("--format", "fmt", type=click.Choice(["sql", "json"]), default="sql", show_default=True,
+              help="json: a list of {stage, inputs, table, description, sql}.")
+@click.pass_context
+def render(ctx, dialect, output_dir, fmt, **opts):
+    """Print the pipeline as SQL for one warehouse.
+
+    The script is self-contained: it creates the output schema, then builds every
+    stage in dependency order. Pipe it into the warehouse's own client.
+
+    \b
+    Examples:
+      journeyctl render --dialect snowflake | snowsql -f /dev/stdin
+      journeyctl render -d bq --source rudder.tracks --schema journeys
+      journeyctl render -d redshift --select +dbt_track_facts --format json
+      journeyctl render -d duckdb --output-dir build/
+    """
+    config: Config = ctx.obj["config"]
+    if dialect is None:
+        dialect = connect(config.target(None)).dialect_name
+    d = get_dialect(dialect)
+    plan = render_plan(pipeline_params(config, d.default_source, opts), d, tuple(opts["select"]))
+    if output_dir:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        files = [("00_setup.sql", "".join(f"{s};\n" for s in plan.setup))]
+        files += [(f"{i:02d}_{s.stage}.sql", "".join(f"{q};\n" for q in s.statements))
+                  for i, s in enumerate(plan.steps, 1)]
+        if plan.cleanup:
+            files.append((f"{len(files):02d}_cleanup.sql", "".join(f"{q};\n" for q in plan.cleanup)))
+        for name, text in files:
+            (output_dir / name).write_text(text)
+        log(f"wrote {len(files)} files to {output_dir}")
+    elif fmt == "json":
+        click.echo(json.dumps(plan.as_json(), indent=2))
+    else:
+        click.echo(plan.script(), nl=False)
+
+
+def prepare_run(ctx: click.Context, connector: Connector, opts: dict) -> PipelineParams:
+    """Pipeline params for `connector`, checked against the real source table."""
+    params = pipeline_params(ctx.obj["config"], connector.dialect.default_source, opts,
+                             target_schema=connector.output_schema())
+    columns = connector.columns(params.source)
+    if columns is None:
+        raise ConfigError(f"source table {params.source} does not exist on {connector.describe()}",
+                          hint="check [pipeline] source in journeyctl.toml or --source; "
+                               "`journeyctl sample` loads synthetic events to try things out")
+    missing = [c for c in ("id", "anonymous_id", "user_id", "timestamp", "event") if c not in columns]
+    if missing:
+        raise ConfigError(f"source table {params.source} on {connector.describe()} lacks "
+                          f"column(s): {', '.join(missing)}",
+                          hint="journeyctl reads RudderStack's tracks table: id, anonymous_id, "
+                               "user_id, timestamp, event")
+    if "TIMESTAMP" not in columns["timestamp"] and "DATETIME" not in columns["timestamp"]:
+        raise ConfigError(f"source column {params.source}.timestamp is {columns['timestamp']}, "
+                          "not a timestamp", hint="cast it in a view and point --source at the view")
+    return dataclasses.replace(params, has_received_at="received_at" in columns)
+
+
+def print_run_summary(result: RunResult) -> None:
+    width = max(len(s.stage) for s in result.stages)
+    log(f"\n{'stage':<{width}}  {'rows':>12}  {'seconds':>8}")
+    for s in result.stages:
+        log(f"{s.stage:<{width}}  {s.rows:>12,}  {s.seconds:>8.2f}")
+    log(f"done: {len(result.stages)} stages on {result.target} ({result.dialect}) "
+        f"in {result.seconds:.2f} s")
+
+
+@cli.command()
+@click.option("--target", "-t", help="Target from journeyctl.toml (default: default_target).")
+@pipeline_options
+@click.option("--dry-run", is_flag=True, help="Print every statement the run would execute, and stop.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: print a run summary (stages, rows, seconds) on stdout.")
+@click.pass_context
+def run(ctx, target, dry_run, fmt, **opts):
+    """Build the journey tables on a target.
+
+    Stages are built into staging tables named for this run; only when all have
+    succeeded do they replace the published tables, so a failed run leaves the
+    previous tables exactly as they were.
+
+    \b
+    Examples:
+      journeyctl run                          # default target (./journey.duckdb)
+      journeyctl run --target bq --idle-timeout 45
+      journeyctl run --select dbt_tracks_flow+ --dry-run
+      journeyctl run --format json | jq .stages
+    """
+    connector = open_target(ctx, target)
+    if dry_run:
+        params = pipeline_params(ctx.obj["config"], connector.dialect.default_source, opts,
+                                 target_schema=connector.output_schema())
+        for label, sql in plan_run(connector, params, tuple(opts["select"])).statements():
+            click.echo(f"-- {label}\n{sql};\n")
+        return
+    log(f"connecting to {connector.describe()} …")
+    with connector:
+        params = prepare_run(ctx, connector, opts)
+        result = execute_run(connector, plan_run(connector, params, tuple(opts["select"])), log)
+    print_run_summary(result)
+    if fmt == "json":
+        click.echo(json.dumps(result.as_json(), indent=2))
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def stages(fmt):
+    """List the stages, what each reads and what it holds.
+
+    \b
+    Example:
+      journeyctl stages --format json
+    """
+    rendered = render_stages({"idle_timeout_minutes": 30, "journey_length": 5, "has_received_at": True})
+    rows = [{"stage": t.name, "inputs": t.inputs, "published": t.published, "description": t.description}
+            for t in rendered]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    width = max(len(r["stage"]) for r in rows)
+    for r in rows:
+        kind = "" if r["published"] else " (working table, not published)"
+        click.echo(f"{r['stage']:<{width}}  ← {', '.join(r['inputs'])}{kind}\n"
+                   f"{'':<{width}}    {r['description']}")
+
+
+@cli.command()
+@click.option("--target", "-t", help="Target from journeyctl.toml (default: default_target).")
+@click.option("--source", help="Table to (re)create with the events (default: the pipeline source).")
+@click.option("--events", "n", type=click.IntRange(1, 50_000_000), default=200_000, show_default=True,
+              help="About how many events to generate.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Same seed, same events.")
+@click.pass_context
+def sample(ctx, target, source, n, seed):
+    """Load synthetic RudderStack tracks into a target's source table.
+
+    Anonymous and identified visitors on several devices, shared devices, duplicate
+    deliveries, bursts with equal timestamps and gaps right at the idle timeout.
+    The table is replaced.
+
+    \b
+    Example:
+      journeyctl sample --events 1000000 --seed 7
+    """
+    connector = open_target(ctx, target)
+    config: Config = ctx.obj["config"]
+    table = TableName.parse(source or config.pipeline.get("source") or connector.dialect.default_source,
+                            "source")
+    log(f"generating ~{n:,} events into {table} on {connector.describe()} …")
+    t0 = time.perf_counter()
+    with connector:
+        rows = load_sample(connector, table, n, seed)
+    log(f"loaded {rows:,} rows in {time.perf_counter() - t0:.1f} s")
+
+
+@cli.command()
+@click.option("--events", "n", type=click.IntRange(1000, 50_000_000), default=200_000, show_default=True,
+              help="About how many synthetic events to generate.")
+@click.option("--database", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("journey.duckdb"), show_default=True, help="DuckDB file to build in.")
+@click.pass_context
+def demo(ctx, n, database):
+    """Try journeyctl end to end on your machine, no warehouse or config needed.
+
+    Loads synthetic events into a local DuckDB file, builds the five journey tables
+    and prints a summary with the most common journeys.
+
+    \b
+    Example:
+      journeyctl demo && duckdb journey.duckdb "from journey.dbt_tracks_flow limit 5"
+    """
+    from journeyctl.config import Target
+    from journeyctl.report import print_summary
+
+    connector = connect(Target("demo", "duckdb", {"path": str(database)}, Path.cwd()))
+    params = PipelineParams(source=TableName.parse("tracks"), schema=SchemaName.parse("journey"))
+    t0 = time.perf_counter()
+    with connector:
+        log(f"loading ~{n:,} synthetic events into {database} …")
+        load_sample(connector, params.source, n)
+        result = execute_run(connector, plan_run(connector, params), log)
+        print_run_summary(result)
+        print_summary(connector, params)
+    log(f"demo finished in {time.perf_counter() - t0:.1f} s; tables are in {database}, schema {params.schema}")
+
+
+def main() -> None:
+    try:
+        cli(obj={})
+    except KeyboardInterrupt:
+        log("interrupted; the published tables are unchanged")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

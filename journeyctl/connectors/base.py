@@ -1,0 +1,194 @@
+"""What every connector does, written once; engine modules override only what differs."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Iterable, Sequence
+
+from sqlglot import exp
+
+from journeyctl.config import Target, check_keys
+from journeyctl.dialects import Dialect, drop_table, get_dialect
+from journeyctl.errors import ConfigError, ExecutionError
+from journeyctl.names import TableName
+from journeyctl.render import generate
+
+INSERT_BATCH_ROWS = 1000
+_LINE_IN_ERROR = re.compile(r"\bline (\d+)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One key a target of this type accepts."""
+
+    help: str
+    required: bool = False
+    secret: bool = False
+    kinds: tuple[type, ...] = (str,)
+
+
+class Connector(ABC):
+    """A connection to one target: run statements, read rows, describe tables."""
+
+    type: ClassVar[str]
+    dialect_name: ClassVar[str]
+    extra: ClassVar[str | None] = None
+    """The pip extra that installs this connector's client library."""
+    options: ClassVar[dict[str, Option]] = {}
+
+    def __init__(self, target: Target):
+        check_keys(target.options, set(self.options), f"[targets.{target.name}] (type {self.type})")
+        for key, option in self.options.items():
+            value = target.options.get(key)
+            if value is None:
+                if option.required:
+                    raise ConfigError(f"[targets.{target.name}] needs {key!r}: {option.help}")
+                continue
+            if isinstance(value, bool) and bool not in option.kinds or not isinstance(value, option.kinds):
+                kinds = " or ".join(k.__name__ for k in option.kinds)
+                raise ConfigError(f"[targets.{target.name}] {key} must be {kinds}")
+        self.target = target
+        self.settings = target.options
+
+    @property
+    def dialect(self) -> Dialect:
+        return get_dialect(self.dialect_name)
+
+    @property
+    def secrets(self) -> list[str]:
+        """Values that must never be printed."""
+        return [str(self.settings[k]) for k, o in self.options.items()
+                if o.secret and self.settings.get(k)]
+
+    def describe(self) -> str:
+        """Where this connects, for humans; never includes a secret."""
+        return f"{self.type} target {self.target.name!r}"
+
+    def output_schema(self) -> str | None:
+        """A schema the target's own settings name for the output (BigQuery's dataset)."""
+        return None
+
+    # --- connection -------------------------------------------------------------
+    @abstractmethod
+    def open(self) -> None:
+        """Connect; raise ConnectionFailed with a usable message."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Connector:
+        self.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- statements -------------------------------------------------------------
+    @abstractmethod
+    def execute(self, sql: str) -> None:
+        """Run one statement."""
+
+    @abstractmethod
+    def query(self, sql: str) -> list[tuple]:
+        """Run one query and return its rows."""
+
+    def render(self, tree: exp.Expression) -> str:
+        return generate(tree, self.dialect, f"{self.type} connector")
+
+    def count_rows(self, table: TableName) -> int:
+        query = exp.select(exp.Count(this=exp.Star())).from_(table.to_table())
+        return int(self.query(self.render(query))[0][0])
+
+    def columns(self, table: TableName) -> dict[str, str] | None:
+        """Column name (lower-case) → type name, or None when the table does not exist."""
+        *_, schema, name = ("", "", *table.parts)
+        query = (
+            exp.select("column_name", "data_type")
+            .from_(exp.table_("columns", db="information_schema",
+                              catalog=table.parts[0] if len(table.parts) == 3 else None))
+            .where(exp.func("lower", exp.column("table_name")).eq(exp.Literal.string(name.lower())))
+        )
+        if schema:
+            query = query.where(exp.func("lower", exp.column("table_schema"))
+                                .eq(exp.Literal.string(schema.lower())))
+        rows = self.query(self.render(query))
+        return {str(c).lower(): str(t).upper() for c, t in rows} or None
+
+    def execution_error(self, error: Exception, sql: str, stage: str) -> ExecutionError:
+        """The warehouse's own error, placed: stage, target, dialect and (if given) SQL line."""
+        text = str(error).strip()
+        line = _LINE_IN_ERROR.search(text)
+        return ExecutionError(
+            f"stage {stage} failed on {self.describe()} (dialect {self.dialect.name}): {text}",
+            hint="run again with --verbose to see the failing SQL",
+            sql=sql, line=int(line.group(1)) if line else None)
+
+    # --- publishing ---------------------------------------------------------------
+    def publish_statements(self, pairs: Sequence[tuple[TableName, TableName]]) -> list[str]:
+        """Replace each published table by its staging table, all in one transaction.
+
+        Right for engines whose DDL is transactional (DuckDB, Redshift): readers see the
+        old set or the new set, never a mix, and concurrent publishes serialise.
+        """
+        statements: list[exp.Expression] = [exp.Transaction()]
+        for staging, final in pairs:
+            statements.append(drop_table(final.to_table()))
+            statements.append(exp.Alter(this=staging.to_table(), kind="TABLE",
+                                        actions=[exp.AlterRename(this=exp.to_table(final.name))]))
+        statements.append(exp.Commit())
+        return [self.render(s) for s in statements]
+
+    def run_publish(self, statements: Sequence[str], execute) -> None:
+        """Execute the publish statements; roll back if one fails."""
+        try:
+            for sql in statements:
+                execute(sql)
+        except BaseException:
+            try:
+                self.execute(self.render(exp.Rollback()))
+            except Exception:
+                pass
+            raise
+
+    def drop_statements(self, tables: Iterable[TableName]) -> list[str]:
+        return [self.render(drop_table(t.to_table())) for t in tables]
+
+    # --- loading ----------------------------------------------------------------
+    def create_table(self, table: TableName, columns: Sequence[tuple[str, str]]) -> None:
+        """(Re)create an empty table with the given (name, neutral type) columns."""
+        schema = exp.Schema(this=table.to_table(), expressions=[
+            exp.ColumnDef(this=exp.to_identifier(name), kind=exp.DataType.build(kind))
+            for name, kind in columns])
+        for statement in self.dialect.build_table(schema):
+            self.execute(self.render(statement))
+
+    def insert_rows(self, table: TableName, columns: Sequence[tuple[str, str]],
+                    rows: Iterable[Sequence[Any]]) -> None:
+        """Append rows with batched multi-row INSERTs; engines with a bulk path override this."""
+        batch: list[Sequence[Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == INSERT_BATCH_ROWS:
+                self._insert_batch(table, columns, batch)
+                batch = []
+        if batch:
+            self._insert_batch(table, columns, batch)
+
+    def _insert_batch(self, table: TableName, columns, batch) -> None:
+        values = exp.values([tuple(_literal(v, kind) for v, (_, kind) in zip(row, columns))
+                             for row in batch])
+        insert = exp.insert(values, table.to_table(), columns=[name for name, _ in columns])
+        self.execute(self.render(insert))
+
+
+def _literal(value: Any, kind: str) -> exp.Expression:
+    if value is None:
+        return exp.Null()
+    if isinstance(value, datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.build(kind))
+    if isinstance(value, (int, float)):
+        return exp.Literal.number(value)
+    return exp.Literal.string(str(value))

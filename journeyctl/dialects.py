@@ -1,0 +1,75 @@
+"""Everything that differs between the warehouses' SQL, in one table.
+
+Templates are written once in sqlglot's neutral dialect. What sqlglot does not
+translate by itself is listed here per dialect, as data: AST rewrites keyed by
+expression type, and how a table is (re)built. Nothing else in journeyctl asks
+which dialect it is rendering for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlglot import exp
+
+from journeyctl.errors import ConfigError
+
+Rewrite = Callable[[exp.Expression], exp.Expression]
+
+
+def _timestamp_diff_as_datediff(node: exp.Expression) -> exp.Expression:
+    """Redshift has no TIMESTAMPDIFF; DATEDIFF(microsecond, a, b) is exact there."""
+    return exp.DateDiff(this=node.this, expression=node.expression, unit=node.args.get("unit"))
+
+
+def drop_table(table: exp.Table) -> exp.Drop:
+    return exp.Drop(tables=[table], kind="TABLE", exists=True)
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    """sqlglot's name for it."""
+    create_or_replace: bool
+    """Whether `CREATE OR REPLACE TABLE … AS` exists; otherwise DROP IF EXISTS + CREATE."""
+    default_source: str
+    """The source table RudderStack writes, as a user would type it."""
+    rewrites: dict[type[exp.Expression], Rewrite] = field(default_factory=dict)
+
+    def rewrite(self, tree: exp.Expression) -> exp.Expression:
+        if not self.rewrites:
+            return tree
+        return tree.transform(lambda n: self.rewrites[type(n)](n) if type(n) in self.rewrites else n)
+
+    def build_table(self, table: exp.Table | exp.Schema,
+                    query: exp.Expression | None = None) -> list[exp.Expression]:
+        """Statements that (re)create `table` from `query` (or empty, given an exp.Schema)."""
+        create = exp.Create(this=table, kind="TABLE", expression=query,
+                            replace=self.create_or_replace)
+        if self.create_or_replace:
+            return [create]
+        name = table.this if isinstance(table, exp.Schema) else table
+        return [drop_table(name.copy()), create]
+
+
+DIALECTS: dict[str, Dialect] = {
+    d.name: d
+    for d in (
+        Dialect("duckdb", create_or_replace=True, default_source="tracks"),
+        Dialect("bigquery", create_or_replace=True, default_source="tracks"),
+        Dialect("snowflake", create_or_replace=True, default_source="TRACKS"),
+        Dialect("redshift", create_or_replace=False, default_source="tracks",
+                rewrites={exp.TimestampDiff: _timestamp_diff_as_datediff}),
+    )
+}
+
+ALIASES = {"bq": "bigquery", "sf": "snowflake", "rs": "redshift"}
+
+
+def get_dialect(name: str) -> Dialect:
+    key = ALIASES.get(name.lower(), name.lower())
+    if key not in DIALECTS:
+        valid = ", ".join([*DIALECTS, *(f"{a} ({d})" for a, d in ALIASES.items())])
+        raise ConfigError(f"unknown dialect {name!r}; valid dialects: {valid}")
+    return DIALECTS[key]

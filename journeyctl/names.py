@@ -1,0 +1,95 @@
+"""Validated warehouse names from config and flags.
+
+Names never reach SQL as text: they are checked against a strict pattern here and
+become sqlglot identifiers, which the renderer normalises and quotes per dialect.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from journeyctl.errors import ConfigError
+
+_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+# A BigQuery project id or a Snowflake/Redshift database may contain hyphens.
+_CATALOG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+
+
+def _check(part: str, pattern: re.Pattern, what: str, value: str) -> str:
+    if not pattern.fullmatch(part):
+        raise ConfigError(
+            f"{what} {value!r} is not a valid name: {part!r} must be letters, digits and "
+            "underscores, starting with a letter or underscore",
+            hint="names are quoted for you; write them plain, e.g. rudder.tracks",
+        )
+    return part
+
+
+@dataclass(frozen=True)
+class TableName:
+    """A table reference of one to three dotted parts: [catalog.][schema.]table."""
+
+    parts: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, value: str, what: str = "table") -> TableName:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{what} must be a non-empty name such as rudder.tracks")
+        parts = value.split(".")
+        if len(parts) > 3:
+            raise ConfigError(f"{what} {value!r} has {len(parts)} dotted parts; use 1 to 3")
+        patterns = [_PART] * len(parts)
+        if len(parts) == 3:
+            patterns[0] = _CATALOG
+        return cls(tuple(_check(p, pat, what, value) for p, pat in zip(parts, patterns)))
+
+    @property
+    def name(self) -> str:
+        return self.parts[-1]
+
+    def in_schema(self, schema: SchemaName, name: str) -> TableName:
+        """`name` placed in `schema` (which may carry a catalog)."""
+        return TableName((*schema.parts, name))
+
+    def to_table(self) -> exp.Table:
+        *qualifiers, table = self.parts
+        catalog, db = ([None] * (2 - len(qualifiers)) + qualifiers)[-2:]
+        return exp.Table(
+            this=exp.to_identifier(table),
+            db=exp.to_identifier(db) if db else None,
+            catalog=exp.to_identifier(catalog) if catalog else None,
+        )
+
+    def __str__(self) -> str:
+        return ".".join(self.parts)
+
+
+@dataclass(frozen=True)
+class SchemaName:
+    """An output schema (BigQuery: dataset), optionally with its catalog/project."""
+
+    parts: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, value: str, what: str = "schema") -> SchemaName:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{what} must be a non-empty name such as journey")
+        parts = value.split(".")
+        if len(parts) > 2:
+            raise ConfigError(f"{what} {value!r} has {len(parts)} dotted parts; use 1 or 2")
+        patterns = [_CATALOG, _PART] if len(parts) == 2 else [_PART]
+        return cls(tuple(_check(p, pat, what, value) for p, pat in zip(parts, patterns)))
+
+    def to_table(self) -> exp.Table:
+        """The schema as the `this` of CREATE SCHEMA (sqlglot models it as a table)."""
+        *catalog, db = self.parts
+        return exp.Table(
+            this=exp.to_identifier(db),
+            db=exp.to_identifier(catalog[0]) if catalog else None,
+        )
+
+    def __str__(self) -> str:
+        return ".".join(self.parts)

@@ -1,0 +1,117 @@
+"""Executes a rendered pipeline through a connector, safely.
+
+Every stage is built under a staging name unique to this run; only when all have
+succeeded are the published tables replaced, in one step the connector makes atomic.
+A failure (or an interrupt) drops this run's staging tables and leaves the published
+ones exactly as they were.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from journeyctl.connectors.base import Connector
+from journeyctl.errors import ExecutionError
+from journeyctl.render import PipelineParams, Plan, render_plan
+
+STAGING_MARK = "__jc_"
+Report = Callable[[str], None]
+
+
+@dataclass
+class StageResult:
+    stage: str
+    table: str
+    seconds: float
+    rows: int | None
+
+
+@dataclass
+class RunResult:
+    target: str
+    dialect: str
+    seconds: float = 0.0
+    stages: list[StageResult] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {
+            "target": self.target,
+            "dialect": self.dialect,
+            "seconds": round(self.seconds, 3),
+            "stages": [vars(s) | {"seconds": round(s.seconds, 3)} for s in self.stages],
+        }
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything a run executes, in order: the pipeline into staging, then publish."""
+
+    plan: Plan
+    publish: list[str]
+
+    def statements(self) -> list[tuple[str, str]]:
+        """(label, sql) pairs in execution order, for --dry-run."""
+        return [
+            *(("setup", s) for s in self.plan.setup),
+            *((f"stage {step.stage}", s) for step in self.plan.steps for s in step.statements),
+            *(("publish", s) for s in self.publish),
+            *(("cleanup", s) for s in self.plan.cleanup),
+        ]
+
+
+def plan_run(connector: Connector, params: PipelineParams, select: tuple[str, ...] = (),
+             run_id: str | None = None) -> RunPlan:
+    """The selected stages rendered into this run's staging tables, and how to publish them."""
+    suffix = STAGING_MARK + (run_id or secrets.token_hex(4))
+    plan = render_plan(params, connector.dialect, select, staging_suffix=suffix)
+    pairs = [(s.table, s.published_table) for s in plan.steps if s.published]
+    return RunPlan(plan=plan, publish=connector.publish_statements(pairs))
+
+
+def execute_run(connector: Connector, run: RunPlan, report: Report = lambda _: None) -> RunResult:
+    """Run `run` on an open connector; on any failure drop this run's staging tables."""
+    plan = run.plan
+    result = RunResult(target=connector.target.name, dialect=plan.dialect.name)
+    started = time.perf_counter()
+    try:
+        for sql in plan.setup:
+            _execute(connector, sql, "setup")
+        for i, step in enumerate(plan.steps, 1):
+            report(f"[{i}/{len(plan.steps)}] {step.stage} …")
+            t0 = time.perf_counter()
+            for sql in step.statements:
+                _execute(connector, sql, step.stage)
+            rows = connector.count_rows(step.table)
+            seconds = time.perf_counter() - t0
+            result.stages.append(StageResult(step.stage, str(step.published_table), seconds, rows))
+            report(f"[{i}/{len(plan.steps)}] {step.stage}: {rows:,} rows in {seconds:.2f} s")
+        report("publishing …")
+        connector.run_publish(run.publish, lambda sql: _execute(connector, sql, "publish"))
+    except BaseException:
+        _drop_quietly(connector, [s.table for s in plan.steps])
+        raise
+    for sql in plan.cleanup:
+        _execute(connector, sql, "cleanup")
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _execute(connector: Connector, sql: str, stage: str) -> None:
+    try:
+        connector.execute(sql)
+    except ExecutionError:
+        raise
+    except Exception as e:  # the warehouse client's own error, whatever its class
+        raise connector.execution_error(e, sql, stage) from e
+
+
+def _drop_quietly(connector: Connector, tables) -> None:
+    """Best-effort cleanup after a failure: the original error is what the user needs."""
+    for sql in connector.drop_statements(tables):
+        try:
+            connector.execute(sql)
+        except Exception:
+            pass

@@ -1,0 +1,152 @@
+"""Stage templates and the graph their `ref()` calls draw.
+
+A stage is one `.sql` file in `sql_templates/` (files starting with `_` hold shared
+macros). Rendering a template records the stages it `ref()`s and whether it reads
+`source()`, so the dependency graph is derived from the SQL itself, never listed.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from journeyctl.errors import ConfigError, RenderError
+
+SOURCE_MARKER = "__journeyctl_source__"
+REF_MARKER = "__journeyctl_ref__"
+
+
+def template_dir() -> Path:
+    """`sql_templates/` inside an installed wheel, else beside the package in a checkout."""
+    packaged = Path(str(resources.files("journeyctl"))) / "sql_templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "sql_templates"
+
+
+@cache
+def _environment(root: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(root)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+@dataclass
+class RenderedTemplate:
+    """A template rendered to neutral SQL, with what it declared and referenced."""
+
+    name: str
+    path: Path
+    sql: str
+    refs: list[str] = field(default_factory=list)
+    reads_source: bool = False
+    description: str = ""
+    published: bool = True
+
+    @property
+    def inputs(self) -> list[str]:
+        return [*self.refs, *(["source"] if self.reads_source else [])]
+
+
+def render_template(relative_path: str, params: dict[str, Any]) -> RenderedTemplate:
+    """Render one template with `params`, capturing its ref()/source()/config() calls."""
+    root = template_dir()
+    path = root / relative_path
+    out = RenderedTemplate(name=Path(relative_path).stem, path=path, sql="")
+
+    def ref(stage: str) -> str:
+        if stage not in out.refs:
+            out.refs.append(stage)
+        return REF_MARKER + stage
+
+    def source() -> str:
+        out.reads_source = True
+        return SOURCE_MARKER
+
+    def config(description: str = "", published: bool = True) -> str:
+        out.description, out.published = description, published
+        return ""
+
+    try:
+        template = _environment(root).get_template(relative_path)
+        out.sql = template.render(**params, ref=ref, source=source, config=config)
+    except jinja2.TemplateSyntaxError as e:
+        raise RenderError(f"template syntax error in {e.filename or path}:{e.lineno}: {e.message}")
+    except jinja2.UndefinedError as e:
+        raise RenderError(f"{path}: {e.message}", hint="a template used a parameter that is not defined")
+    return out
+
+
+def stage_files() -> list[str]:
+    """Stage template file names (not macros), sorted."""
+    root = template_dir()
+    return sorted(p.name for p in root.glob("*.sql") if not p.name.startswith("_"))
+
+
+def render_stages(params: dict[str, Any]) -> list[RenderedTemplate]:
+    """Every stage rendered, in dependency order (ties broken by name)."""
+    rendered = {t.name: t for t in (render_template(f, params) for f in stage_files())}
+    for t in rendered.values():
+        unknown = [r for r in t.refs if r not in rendered]
+        if unknown:
+            raise RenderError(f"{t.path}: ref({unknown[0]!r}) names no stage; "
+                              f"stages are: {', '.join(sorted(rendered))}")
+    graph = graphlib.TopologicalSorter({name: t.refs for name, t in rendered.items()})
+    try:
+        graph.prepare()
+    except graphlib.CycleError as e:
+        raise RenderError(f"stage references form a cycle: {' -> '.join(e.args[1])}")
+    ordered = []
+    while graph.is_active():
+        ready = sorted(graph.get_ready())
+        ordered.extend(rendered[n] for n in ready)
+        graph.done(*ready)
+    return ordered
+
+
+def select_stages(stages: list[RenderedTemplate], selectors: tuple[str, ...]) -> list[str]:
+    """Names chosen by dbt-style selectors: `name`, `+name` (with upstream), `name+` (downstream).
+
+    Working (unpublished) stages are not kept between runs, so a chosen stage always
+    brings the working stages it reads from.
+    """
+    if not selectors:
+        return [s.name for s in stages]
+    by_name = {s.name: s for s in stages}
+    downstream: dict[str, list[str]] = {n: [] for n in by_name}
+    for s in stages:
+        for r in s.refs:
+            downstream[r].append(s.name)
+
+    def walk(start: str, edges) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo.extend(edges(n))
+        return seen
+
+    chosen: set[str] = set()
+    for raw in (part for sel in selectors for part in sel.replace(",", " ").split()):
+        name = raw.strip("+")
+        if name not in by_name:
+            raise ConfigError(f"--select {raw!r} names no stage; stages are: {', '.join(by_name)}")
+        chosen.add(name)
+        if raw.startswith("+"):
+            chosen |= walk(name, lambda n: by_name[n].refs)
+        if raw.endswith("+"):
+            chosen |= walk(name, lambda n: downstream[n])
+    for s in reversed(stages):
+        if s.name in chosen:
+            chosen |= {r for r in s.refs if not by_name[r].published}
+    return [s.name for s in stages if s.name in chosen]

@@ -1,0 +1,9 @@
+{{ config(description="One row per session: its id, visitor, start, number and the start of the visitor's next session.") }}
+SELECT
+  session_id,
+  dbt_visitor_id,
+  timestamp AS session_start_at,
+  session_sequence_number,
+  LEAD(timestamp) OVER (PARTITION BY dbt_visitor_id ORDER BY session_sequence_number) AS next_session_start_at
+FROM {{ ref('journey_events') }}
+WHERE track_sequence_number = 1

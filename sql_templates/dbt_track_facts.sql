@@ -1,0 +1,3 @@
+{{ config(description="Each event tied to its session, numbered within it.") }}
+SELECT anonymous_id, timestamp, event_id, event, session_id, dbt_visitor_id, track_sequence_number
+FROM {{ ref('journey_events') }}
