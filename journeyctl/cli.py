@@ -6,7 +6,6 @@ stderr. A JourneyError becomes one message and its exit code, never a traceback.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 import time
@@ -19,10 +18,10 @@ from journeyctl.config import Config, idle_timeout, journey_length, load_config
 from journeyctl.connectors import connect
 from journeyctl.connectors.base import Connector
 from journeyctl.dialects import ALIASES, DIALECTS, get_dialect
-from journeyctl.errors import ConfigError, ExecutionError, JourneyError
+from journeyctl.errors import ExecutionError, JourneyError
 from journeyctl.names import SchemaName, TableName
 from journeyctl.render import PipelineParams, render_plan
-from journeyctl.runner import RunResult, execute_run, plan_run
+from journeyctl.runner import RunResult, execute_run, plan_run, preflight
 from journeyctl.sample import load_sample
 from journeyctl.stages import render_stages
 
@@ -184,27 +183,6 @@ def render(ctx, dialect, output_dir, fmt, **opts):
         click.echo(plan.script(), nl=False)
 
 
-def prepare_run(ctx: click.Context, connector: Connector, opts: dict) -> PipelineParams:
-    """Pipeline params for `connector`, checked against the real source table."""
-    params = pipeline_params(ctx.obj["config"], connector.dialect.default_source, opts,
-                             target_schema=connector.output_schema())
-    columns = connector.columns(params.source)
-    if columns is None:
-        raise ConfigError(f"source table {params.source} does not exist on {connector.describe()}",
-                          hint="check [pipeline] source in journeyctl.toml or --source; "
-                               "`journeyctl sample` loads synthetic events to try things out")
-    missing = [c for c in ("id", "anonymous_id", "user_id", "timestamp", "event") if c not in columns]
-    if missing:
-        raise ConfigError(f"source table {params.source} on {connector.describe()} lacks "
-                          f"column(s): {', '.join(missing)}",
-                          hint="journeyctl reads RudderStack's tracks table: id, anonymous_id, "
-                               "user_id, timestamp, event")
-    if "TIMESTAMP" not in columns["timestamp"] and "DATETIME" not in columns["timestamp"]:
-        raise ConfigError(f"source column {params.source}.timestamp is {columns['timestamp']}, "
-                          "not a timestamp", hint="cast it in a view and point --source at the view")
-    return dataclasses.replace(params, has_received_at="received_at" in columns)
-
-
 def print_run_summary(result: RunResult) -> None:
     width = max(len(s.stage) for s in result.stages)
     log(f"\n{'stage':<{width}}  {'rows':>12}  {'seconds':>8}")
@@ -244,7 +222,8 @@ def run(ctx, target, dry_run, fmt, **opts):
         return
     log(f"connecting to {connector.describe()} …")
     with connector:
-        params = prepare_run(ctx, connector, opts)
+        params = preflight(connector, pipeline_params(ctx.obj["config"], connector.dialect.default_source,
+                                                      opts, target_schema=connector.output_schema()))
         result = execute_run(connector, plan_run(connector, params, tuple(opts["select"])), log)
     print_run_summary(result)
     if fmt == "json":

@@ -8,13 +8,14 @@ ones exactly as they were.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 from journeyctl.connectors.base import Connector
-from journeyctl.errors import ExecutionError
+from journeyctl.errors import ConfigError, ExecutionError
 from journeyctl.render import PipelineParams, Plan, render_plan
 
 STAGING_MARK = "__jc_"
@@ -60,6 +61,27 @@ class RunPlan:
             *(("publish", s) for s in self.publish),
             *(("cleanup", s) for s in self.plan.cleanup),
         ]
+
+
+REQUIRED_COLUMNS = ("id", "anonymous_id", "user_id", "timestamp", "event")
+
+
+def preflight(connector: Connector, params: PipelineParams) -> PipelineParams:
+    """Check the source table on the target before any SQL runs; adapt to its columns."""
+    columns = connector.columns(params.source)
+    if columns is None:
+        raise ConfigError(f"source table {params.source} does not exist on {connector.describe()}",
+                          hint="check [pipeline] source in journeyctl.toml or --source; "
+                               "`journeyctl sample` loads synthetic events to try things out")
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ConfigError(f"source table {params.source} on {connector.describe()} lacks "
+                          f"column(s): {', '.join(missing)}",
+                          hint="journeyctl reads RudderStack's tracks table: " + ", ".join(REQUIRED_COLUMNS))
+    if not any(word in columns["timestamp"] for word in ("TIMESTAMP", "DATETIME")):
+        raise ConfigError(f"source column {params.source}.timestamp is {columns['timestamp']}, "
+                          "not a timestamp", hint="cast it in a view and point --source at the view")
+    return dataclasses.replace(params, has_received_at="received_at" in columns)
 
 
 def plan_run(connector: Connector, params: PipelineParams, select: tuple[str, ...] = (),

@@ -63,6 +63,12 @@ class Connector(ABC):
         return [str(self.settings[k]) for k, o in self.options.items()
                 if o.secret and self.settings.get(k)]
 
+    def scrub(self, text: str) -> str:
+        """`text` with every secret of this target replaced by ***, for messages."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
     def describe(self) -> str:
         """Where this connects, for humans; never includes a secret."""
         return f"{self.type} target {self.target.name!r}"
@@ -119,7 +125,7 @@ class Connector(ABC):
 
     def execution_error(self, error: Exception, sql: str, stage: str) -> ExecutionError:
         """The warehouse's own error, placed: stage, target, dialect and (if given) SQL line."""
-        text = str(error).strip()
+        text = self.scrub(str(error).strip())
         line = _LINE_IN_ERROR.search(text)
         return ExecutionError(
             f"stage {stage} failed on {self.describe()} (dialect {self.dialect.name}): {text}",

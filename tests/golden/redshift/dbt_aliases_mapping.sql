@@ -1,0 +1,74 @@
+DROP TABLE IF EXISTS "journey"."dbt_aliases_mapping";
+CREATE TABLE "journey"."dbt_aliases_mapping" AS
+WITH "events" AS (
+  SELECT
+    "id",
+    "anonymous_id",
+    "user_id",
+    "timestamp",
+    "event"
+  FROM (
+    SELECT
+      "id",
+      "anonymous_id",
+      "user_id",
+      "timestamp",
+      "event",
+      ROW_NUMBER() OVER (
+        PARTITION BY "id"
+        ORDER BY CASE WHEN "received_at" IS NULL THEN 1 ELSE 0 END NULLS FIRST, "received_at" NULLS FIRST, "timestamp" NULLS FIRST, "event" NULLS FIRST, "anonymous_id" NULLS FIRST, "user_id" NULLS FIRST
+      ) AS "copy_number"
+    FROM "rudder"."tracks"
+    WHERE
+      NOT "id" IS NULL
+      AND NOT "timestamp" IS NULL
+      AND (
+        NOT "anonymous_id" IS NULL OR NOT "user_id" IS NULL
+      )
+  ) AS "copies"
+  WHERE
+    "copy_number" = 1
+), "user_ids" AS (
+  SELECT
+    "user_id"
+  FROM "events"
+  WHERE
+    NOT "user_id" IS NULL
+  GROUP BY
+    "user_id"
+), "anonymous_ids" AS (
+  SELECT
+    "anonymous_id"
+  FROM "events"
+  WHERE
+    NOT "anonymous_id" IS NULL
+  GROUP BY
+    "anonymous_id"
+), "identified" AS (
+  /* An anonymous id's latest identified event names its visitor (shared device: the later user). */
+  SELECT
+    "anonymous_id",
+    "user_id",
+    ROW_NUMBER() OVER (
+      PARTITION BY "anonymous_id"
+      ORDER BY "timestamp" DESC NULLS LAST, "id" DESC NULLS LAST
+    ) AS "recency"
+  FROM "events"
+  WHERE
+    NOT "anonymous_id" IS NULL AND NOT "user_id" IS NULL
+)
+SELECT
+  "user_id" AS "alias",
+  "user_id" AS "dbt_visitor_id"
+FROM "user_ids"
+UNION ALL
+SELECT
+  "a"."anonymous_id" AS "alias",
+  COALESCE("i"."user_id", "a"."anonymous_id") AS "dbt_visitor_id"
+FROM "anonymous_ids" AS "a"
+LEFT JOIN "identified" AS "i"
+  ON "i"."anonymous_id" = "a"."anonymous_id" AND "i"."recency" = 1
+LEFT JOIN "user_ids" AS "u"
+  ON "u"."user_id" = "a"."anonymous_id"
+WHERE
+  "u"."user_id" IS NULL;

@@ -1,0 +1,167 @@
+DROP TABLE IF EXISTS "journey"."journey_events";
+CREATE TABLE "journey"."journey_events" AS
+WITH "events" AS (
+  SELECT
+    "id",
+    "anonymous_id",
+    "user_id",
+    "timestamp",
+    "event"
+  FROM (
+    SELECT
+      "id",
+      "anonymous_id",
+      "user_id",
+      "timestamp",
+      "event",
+      ROW_NUMBER() OVER (
+        PARTITION BY "id"
+        ORDER BY CASE WHEN "received_at" IS NULL THEN 1 ELSE 0 END NULLS FIRST, "received_at" NULLS FIRST, "timestamp" NULLS FIRST, "event" NULLS FIRST, "anonymous_id" NULLS FIRST, "user_id" NULLS FIRST
+      ) AS "copy_number"
+    FROM "rudder"."tracks"
+    WHERE
+      NOT "id" IS NULL
+      AND NOT "timestamp" IS NULL
+      AND (
+        NOT "anonymous_id" IS NULL OR NOT "user_id" IS NULL
+      )
+  ) AS "copies"
+  WHERE
+    "copy_number" = 1
+), "mapped" AS (
+  SELECT
+    "e"."id" AS "event_id",
+    "e"."anonymous_id",
+    "m"."dbt_visitor_id",
+    "e"."timestamp",
+    "e"."event"
+  FROM "events" AS "e"
+  JOIN "journey"."dbt_aliases_mapping" AS "m"
+    ON "m"."alias" = COALESCE("e"."user_id", "e"."anonymous_id")
+), "gaps" AS (
+  /* Each visitor's events in (timestamp, id) order: the gap from the previous event, */
+  /* and the next journey_length - 1 events with the gap leading to each of them. */
+  SELECT
+    "event_id",
+    "anonymous_id",
+    "dbt_visitor_id",
+    "timestamp",
+    "event",
+    ROW_NUMBER() OVER (
+      PARTITION BY "dbt_visitor_id"
+      ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
+    ) AS "visitor_event_number",
+    CAST(DATEDIFF(
+      MICROSECOND,
+      LAG("timestamp") OVER (
+        PARTITION BY "dbt_visitor_id"
+        ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
+      ),
+      "timestamp"
+    ) AS DOUBLE PRECISION) / 60000000.0 AS "idle_time_minutes",
+    LEAD("event", 1) OVER (
+      PARTITION BY "dbt_visitor_id"
+      ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
+    ) AS "next_event_1",
+    CAST(DATEDIFF(
+      MICROSECOND,
+      "timestamp",
+      LEAD("timestamp", 1) OVER (
+        PARTITION BY "dbt_visitor_id"
+        ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
+      )
+    ) AS DOUBLE PRECISION) / 60000000.0 AS "next_gap_1",
+    LEAD("event", 2) OVER (
+      PARTITION BY "dbt_visitor_id"
+      ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
+    ) AS "next_event_2",
+    CAST(DATEDIFF(
+      MICROSECOND,
+      LEAD("timestamp", 1) OVER (
+        PARTITION BY "dbt_visitor_id"
+        ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
+      ),
+      LEAD("timestamp", 2) OVER (
+        PARTITION BY "dbt_visitor_id"
+        ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
+      )
+    ) AS DOUBLE PRECISION) / 60000000.0 AS "next_gap_2",
+    LEAD("event", 3) OVER (
+      PARTITION BY "dbt_visitor_id"
+      ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
+    ) AS "next_event_3",
+    CAST(DATEDIFF(
+      MICROSECOND,
+      LEAD("timestamp", 2) OVER (
+        PARTITION BY "dbt_visitor_id"
+        ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
+      ),
+      LEAD("timestamp", 3) OVER (
+        PARTITION BY "dbt_visitor_id"
+        ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
+      )
+    ) AS DOUBLE PRECISION) / 60000000.0 AS "next_gap_3",
+    LEAD("event", 4) OVER (
+      PARTITION BY "dbt_visitor_id"
+      ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
+    ) AS "next_event_4",
+    CAST(DATEDIFF(
+      MICROSECOND,
+      LEAD("timestamp", 3) OVER (
+        PARTITION BY "dbt_visitor_id"
+        ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
+      ),
+      LEAD("timestamp", 4) OVER (
+        PARTITION BY "dbt_visitor_id"
+        ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
+      )
+    ) AS DOUBLE PRECISION) / 60000000.0 AS "next_gap_4"
+  FROM "mapped"
+), "sessions" AS (
+  /* A gap above the idle timeout (or none) starts a session; count them, and remember */
+  /* where the current session began to number its events. */
+  SELECT
+    "gaps".*,
+    SUM(
+      CASE WHEN "idle_time_minutes" IS NULL OR "idle_time_minutes" > 30 THEN 1 ELSE 0 END
+    ) OVER (
+      PARTITION BY "dbt_visitor_id"
+      ORDER BY "visitor_event_number" NULLS FIRST
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS "session_number",
+    MAX(
+      CASE
+        WHEN "idle_time_minutes" IS NULL OR "idle_time_minutes" > 30
+        THEN "visitor_event_number"
+      END
+    ) OVER (
+      PARTITION BY "dbt_visitor_id"
+      ORDER BY "visitor_event_number" NULLS FIRST
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS "session_first_event_number"
+  FROM "gaps"
+)
+SELECT
+  "event_id",
+  "anonymous_id",
+  "dbt_visitor_id",
+  "timestamp",
+  "event",
+  "idle_time_minutes",
+  CAST("session_number" AS BIGINT) AS "session_sequence_number",
+  CAST(CAST("session_number" AS BIGINT) AS VARCHAR) || ' - ' || "dbt_visitor_id" AS "session_id",
+  CAST("visitor_event_number" - "session_first_event_number" + 1 AS BIGINT) AS "track_sequence_number",
+  CASE WHEN "next_gap_1" <= 30 THEN "next_event_1" END AS "event_2",
+  CASE WHEN "next_gap_1" <= 30 AND "next_gap_2" <= 30 THEN "next_event_2" END AS "event_3",
+  CASE
+    WHEN "next_gap_1" <= 30 AND "next_gap_2" <= 30 AND "next_gap_3" <= 30
+    THEN "next_event_3"
+  END AS "event_4",
+  CASE
+    WHEN "next_gap_1" <= 30
+    AND "next_gap_2" <= 30
+    AND "next_gap_3" <= 30
+    AND "next_gap_4" <= 30
+    THEN "next_event_4"
+  END AS "event_5"
+FROM "sessions";

@@ -1,0 +1,68 @@
+"""Shared test helpers: load rows, run the pipeline, read the five tables back comparably."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlglot import exp
+
+from journeyctl.config import Target
+from journeyctl.connectors import connect
+from journeyctl.connectors.base import Connector
+from journeyctl.names import SchemaName, TableName
+from journeyctl.render import PipelineParams
+from journeyctl.runner import execute_run, plan_run, preflight
+
+PUBLISHED = ["dbt_aliases_mapping", "dbt_mapped_tracks", "dbt_session_tracks",
+             "dbt_track_facts", "dbt_tracks_flow"]
+
+
+def duckdb_connector(path: Path) -> Connector:
+    return connect(Target("test", "duckdb", {"path": str(path)}, path.parent))
+
+
+def params(source="tracks", schema="journey", **kw) -> PipelineParams:
+    return PipelineParams(source=TableName.parse(source), schema=SchemaName.parse(schema), **kw)
+
+
+def load(connector: Connector, table: str, columns, rows) -> None:
+    connector.create_table(TableName.parse(table), columns)
+    connector.insert_rows(TableName.parse(table), columns, rows)
+
+
+def run_pipeline(connector: Connector, p: PipelineParams, select=()):
+    return execute_run(connector, plan_run(connector, preflight(connector, p), select))
+
+
+def normalise(value):
+    """Values as every engine can agree on them: naive UTC timestamps, floats to 1e-9."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+    if isinstance(value, float):
+        return round(value, 9)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if hasattr(value, "is_integer"):  # Decimal
+        return int(value) if value == int(value) else round(float(value), 9)
+    return value
+
+
+def read_tables(connector: Connector, p: PipelineParams, names=PUBLISHED) -> dict[str, set[tuple]]:
+    out = {}
+    for name in names:
+        table = p.table_for(name).to_table()
+        rows = connector.query(connector.render(exp.select("*").from_(table)))
+        out[name] = {tuple(normalise(v) for v in row) for row in rows}
+    return out
+
+
+def normalised(tables: dict[str, set[tuple]]) -> dict[str, set[tuple]]:
+    return {k: {tuple(normalise(v) for v in row) for row in rows} for k, rows in tables.items()}
+
+
+def replace(p: PipelineParams, **kw) -> PipelineParams:
+    return dataclasses.replace(p, **kw)
