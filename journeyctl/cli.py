@@ -188,6 +188,9 @@ def print_run_summary(result: RunResult) -> None:
     log(f"\n{'stage':<{width}}  {'rows':>12}  {'seconds':>8}")
     for s in result.stages:
         log(f"{s.stage:<{width}}  {s.rows:>12,}  {s.seconds:>8.2f}")
+    if result.source_rows is not None:
+        log(f"source: {result.source_rows:,} rows; left out {result.unusable_rows:,} without id, "
+            f"timestamp or visitor, and {result.duplicate_rows:,} duplicate deliveries")
     log(f"done: {len(result.stages)} stages on {result.target} ({result.dialect}) "
         f"in {result.seconds:.2f} s")
 

@@ -9,6 +9,7 @@ ones exactly as they were.
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -16,9 +17,10 @@ from typing import Callable
 
 from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError, ExecutionError
-from journeyctl.render import PipelineParams, Plan, render_plan
+from journeyctl.render import PipelineParams, Plan, render_plan, render_query
 
 STAGING_MARK = "__jc_"
+STAGING_PATTERN = re.compile(rf"(?i).+{STAGING_MARK}[0-9a-f]{{8}}")
 Report = Callable[[str], None]
 
 
@@ -36,12 +38,20 @@ class RunResult:
     dialect: str
     seconds: float = 0.0
     stages: list[StageResult] = field(default_factory=list)
+    source_rows: int | None = None
+    unusable_rows: int | None = None
+    """Rows rule 1 of the contract leaves out (no id, no timestamp, or no visitor)."""
+    duplicate_rows: int | None = None
+    """Extra deliveries of an id that rule 2 collapsed."""
 
     def as_json(self) -> dict:
         return {
             "target": self.target,
             "dialect": self.dialect,
             "seconds": round(self.seconds, 3),
+            "source_rows": self.source_rows,
+            "unusable_rows": self.unusable_rows,
+            "duplicate_rows": self.duplicate_rows,
             "stages": [vars(s) | {"seconds": round(s.seconds, 3)} for s in self.stages],
         }
 
@@ -101,6 +111,7 @@ def execute_run(connector: Connector, run: RunPlan, report: Report = lambda _: N
     try:
         for sql in plan.setup:
             _execute(connector, sql, "setup")
+        _drop_orphans(connector, plan, report)
         for i, step in enumerate(plan.steps, 1):
             report(f"[{i}/{len(plan.steps)}] {step.stage} …")
             t0 = time.perf_counter()
@@ -117,8 +128,37 @@ def execute_run(connector: Connector, run: RunPlan, report: Report = lambda _: N
         raise
     for sql in plan.cleanup:
         _execute(connector, sql, "cleanup")
+    _profile_source(connector, plan, result)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _profile_source(connector: Connector, plan: Plan, result: RunResult) -> None:
+    """Count what the contract's input rules left out, when the whole pipeline ran."""
+    events = {s.stage: s.rows for s in result.stages}.get("journey_events")
+    if events is None:
+        return
+    sql = render_query("report/source_profile.sql", plan.params, plan.dialect)
+    source_rows, unusable = (int(v) for v in connector.query(sql)[0])
+    result.source_rows, result.unusable_rows = source_rows, unusable
+    result.duplicate_rows = source_rows - unusable - events
+
+
+def _drop_orphans(connector: Connector, plan: Plan, report: Report) -> None:
+    """Staging tables left by a killed run: dropped where no other run can be live."""
+    orphans = [t for t in connector.tables_in_schema(plan.params.schema)
+               if STAGING_PATTERN.fullmatch(t.name)
+               and t.name not in {s.table.name for s in plan.steps}]
+    if not orphans:
+        return
+    if connector.single_writer:
+        report(f"dropping {len(orphans)} staging table(s) left by an interrupted run")
+        for sql in connector.drop_statements(orphans):
+            _execute(connector, sql, "setup")
+    else:
+        report(f"note: {len(orphans)} staging table(s) from other or interrupted runs exist in "
+               f"{plan.params.schema} ({', '.join(t.name for t in orphans[:3])}…); "
+               "drop them once no other run is active")
 
 
 def _execute(connector: Connector, sql: str, stage: str) -> None:

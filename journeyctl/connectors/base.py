@@ -13,7 +13,7 @@ from sqlglot import exp
 from journeyctl.config import Target, check_keys
 from journeyctl.dialects import Dialect, drop_table, get_dialect
 from journeyctl.errors import ConfigError, ExecutionError
-from journeyctl.names import TableName
+from journeyctl.names import SchemaName, TableName
 from journeyctl.render import generate
 
 INSERT_BATCH_ROWS = 1000
@@ -38,6 +38,8 @@ class Connector(ABC):
     extra: ClassVar[str | None] = None
     """The pip extra that installs this connector's client library."""
     options: ClassVar[dict[str, Option]] = {}
+    single_writer: ClassVar[bool] = False
+    """True where the engine admits one writing process at a time (DuckDB's file lock)."""
 
     def __init__(self, target: Target):
         check_keys(target.options, set(self.options), f"[targets.{target.name}] (type {self.type})")
@@ -161,6 +163,15 @@ class Connector(ABC):
 
     def drop_statements(self, tables: Iterable[TableName]) -> list[str]:
         return [self.render(drop_table(t.to_table())) for t in tables]
+
+    def tables_in_schema(self, schema: SchemaName) -> list[TableName]:
+        """Tables in `schema` (names as the engine stores them)."""
+        query = (exp.select("table_name")
+                 .from_(exp.table_("tables", db="information_schema",
+                                   catalog=schema.parts[0] if len(schema.parts) == 2 else None))
+                 .where(exp.func("lower", exp.column("table_schema"))
+                        .eq(exp.Literal.string(schema.parts[-1].lower()))))
+        return [TableName((*schema.parts, str(name))) for (name,) in self.query(self.render(query))]
 
     # --- loading ----------------------------------------------------------------
     def create_table(self, table: TableName, columns: Sequence[tuple[str, str]]) -> None:

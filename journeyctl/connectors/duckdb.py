@@ -20,6 +20,7 @@ CATALOG = "journeyctl_target"
 class DuckDBConnector(Connector):
     type = "duckdb"
     dialect_name = "duckdb"
+    single_writer = True
     options = {
         "path": Option("database file, relative to journeyctl.toml (default journey.duckdb)"),
         "memory_limit": Option("DuckDB memory_limit, e.g. \"2GB\""),
