@@ -2,15 +2,12 @@
     description="Working table: each event with its visitor, gap, session and next events, from one sorted pass; the published tables are projections of it.",
     published=False,
 ) }}
-{%- from "_macros.sql" import deduplicated_events, minutes_between, starts_session with context %}
+{%- from "_macros.sql" import minutes_between, starts_session with context %}
 {%- set visitor_order = "PARTITION BY dbt_visitor_id ORDER BY timestamp, event_id" %}
 {%- set so_far = "PARTITION BY dbt_visitor_id ORDER BY visitor_event_number ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW" %}
-WITH events AS (
-  {{ deduplicated_events() }}
-),
-mapped AS (
+WITH mapped AS (
   SELECT e.id AS event_id, e.anonymous_id, m.dbt_visitor_id, e.timestamp, e.event
-  FROM events AS e
+  FROM {{ ref('deduplicated_tracks') }} AS e
   JOIN {{ ref('dbt_aliases_mapping') }} AS m
     ON m.alias = COALESCE(e.user_id, e.anonymous_id)
 ),

@@ -29,7 +29,7 @@ def test_render_prints_only_sql_on_stdout(runner):
     assert result.exit_code == 0
     assert result.stdout.startswith("-- journeyctl pipeline for snowflake")
     assert result.stderr == ""
-    assert result.stdout.count("-- stage: ") == 6
+    assert result.stdout.count("-- stage: ") == 7
 
 
 def test_render_without_config_uses_duckdb(runner):
@@ -47,8 +47,8 @@ def test_render_output_dir(runner, tmp_path):
     result = invoke(runner, "render", "-d", "rs", "--output-dir", "out")
     assert result.exit_code == 0 and result.stdout == ""
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names[0] == "00_setup.sql" and names[1] == "01_dbt_aliases_mapping.sql"
-    assert names[-1] == "07_cleanup.sql"
+    assert names[0] == "00_setup.sql" and names[1] == "01_deduplicated_tracks.sql"
+    assert names[-1] == "08_cleanup.sql"
 
 
 def test_render_overrides(runner):
@@ -61,7 +61,8 @@ def test_render_overrides(runner):
 def test_select_with_upstream(runner):
     out = invoke(runner, "render", "--select", "+dbt_mapped_tracks").stdout
     assert [l for l in out.splitlines() if l.startswith("-- stage")] == [
-        "-- stage: dbt_aliases_mapping", "-- stage: journey_events", "-- stage: dbt_mapped_tracks"]
+        "-- stage: deduplicated_tracks", "-- stage: dbt_aliases_mapping", "-- stage: journey_events",
+        "-- stage: dbt_mapped_tracks"]
 
 
 @pytest.mark.parametrize("args,message", [
@@ -155,10 +156,12 @@ def test_demo_in_an_empty_folder(runner, tmp_path):
     assert result.exit_code == 0
     assert "sessions" in result.stdout and "top 10 journeys" in result.stdout
     assert (tmp_path / "journey.duckdb").exists()
+    assert (tmp_path / "journey-report.html").exists()
+    assert f"report: {tmp_path / 'journey-report.html'}" in result.stderr
 
 
 def test_help_teaches_with_examples(runner):
-    for command in ["render", "run", "stages", "sample", "demo"]:
+    for command in ["render", "run", "stages", "sample", "demo", "test", "report"]:
         out = invoke(runner, command, "--help").stdout
         assert "Example" in out, command
     assert "Exit codes" in invoke(runner, "--help").stdout

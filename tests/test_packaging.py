@@ -30,9 +30,12 @@ def test_wheel_installs_and_runs_from_an_empty_folder(tmp_path):
 
     rendered = subprocess.run([bin_dir / "journeyctl", "render", "--dialect", "snowflake"],
                               cwd=empty, check=True, capture_output=True, text=True)
-    assert rendered.stdout.count("-- stage: ") == 6
+    assert rendered.stdout.count("-- stage: ") == 7
 
     demo = subprocess.run([bin_dir / "journeyctl", "demo", "--events", "3000"],
                           cwd=empty, check=True, capture_output=True, text=True)
     assert "top 10 journeys" in demo.stdout
     assert (empty / "journey.duckdb").exists()
+    assert (empty / "journey-report.html").stat().st_size > 1_000_000  # plotly.js inlined
+    tested = subprocess.run([bin_dir / "journeyctl", "test"], cwd=empty, capture_output=True, text=True)
+    assert tested.returncode == 0 and "data tests passed" in tested.stdout, tested.stderr

@@ -53,10 +53,12 @@ def test_script_parses_with_sqlfluff(dialect):
 def test_script_is_self_contained_and_ordered():
     script = render_plan(params(), get_dialect("snowflake")).script()
     stages = [line.split(": ")[1] for line in script.splitlines() if line.startswith("-- stage: ")]
-    assert stages == ["dbt_aliases_mapping", "journey_events", "dbt_mapped_tracks",
+    assert stages == ["deduplicated_tracks", "dbt_aliases_mapping", "journey_events", "dbt_mapped_tracks",
                       "dbt_session_tracks", "dbt_track_facts", "dbt_tracks_flow"]
     assert script.index('CREATE SCHEMA IF NOT EXISTS "JOURNEY"') < script.index("-- stage:")
-    assert 'DROP TABLE IF EXISTS "JOURNEY"."JOURNEY_EVENTS"' in script.split("-- cleanup")[1]
+    cleanup = script.split("-- cleanup")[1]
+    assert 'DROP TABLE IF EXISTS "JOURNEY"."JOURNEY_EVENTS"' in cleanup
+    assert 'DROP TABLE IF EXISTS "JOURNEY"."DEDUPLICATED_TRACKS"' in cleanup
 
 
 def test_snowflake_identifiers_are_upper_case_and_quoted():
@@ -69,7 +71,8 @@ def test_snowflake_identifiers_are_upper_case_and_quoted():
     ("redshift", "DATEDIFF(MICROSECOND,"), ("duckdb", "DATE_DIFF('MICROSECOND',"),
 ])
 def test_exact_microsecond_gap_per_dialect(dialect, gap):
-    sql = "".join(render_plan(params(), get_dialect(dialect), ("journey_events",)).steps[0].statements)
+    steps = render_plan(params(), get_dialect(dialect), ("journey_events",)).steps
+    sql = "".join(next(s for s in steps if s.stage == "journey_events").statements)
     assert gap in "".join(sql.split())
 
 

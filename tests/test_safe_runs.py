@@ -50,7 +50,8 @@ def test_stage_failure_leaves_tables_and_no_staging(published):
     connector, before = published
     with connector:
         run = plan_run(connector, preflight(connector, params()))
-        run.plan.steps[3].statements[0] = "SELECT error('injected failure in dbt_session_tracks')"
+        step = next(s for s in run.plan.steps if s.stage == "dbt_session_tracks")
+        step.statements[0] = "SELECT error('injected failure in dbt_session_tracks')"
         with pytest.raises(ExecutionError, match="stage dbt_session_tracks failed .*injected failure"):
             execute_run(connector, run)
         assert fingerprint(connector, params()) == before
@@ -91,7 +92,7 @@ def test_killed_process_leaves_tables_and_next_run_works(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "journeyctl", "run"], cwd=tmp_path,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "JOURNEYCTL_CONFIG": ""})
     for line in proc.stderr:
-        if line.startswith("[2/6] journey_events:"):  # killed between stages
+        if "] journey_events:" in line:  # killed between stages
             proc.send_signal(signal.SIGKILL)
             break
     proc.wait()
