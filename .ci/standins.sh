@@ -10,6 +10,7 @@
 # Every version is pinned (full resolved sets, checked working together): bump them deliberately.
 # CACHE = ${JOURNEYCTL_STANDINS:-$HOME/.cache/journeyctl-standins}
 set -euo pipefail
+HOME="${HOME:-$(getent passwd "$(id -un)" | cut -d: -f6)}"  # DuckDB looks for extensions under $HOME
 
 CACHE="${JOURNEYCTL_STANDINS:-$HOME/.cache/journeyctl-standins}"
 PYTHON="${PYTHON:-python3}"
@@ -142,7 +143,7 @@ wrapt==2.5.2
 # venv NAME PINS CHECK: (re)build $CACHE/NAME unless it holds exactly PINS and CHECK imports.
 venv() {
   local dir="$CACHE/$1" pins="$2" check="$3"
-  if [[ -x "$dir/bin/python" && "$(cat "$dir/.pins" 2>/dev/null)" == "$pins" ]] \
+  if [[ -x "$dir/bin/python" ]] && cmp -s "$dir/.pins" <(printf '%s' "$pins") \
      && "$dir/bin/python" -c "$check" 2>/dev/null; then
     log "$1: up to date"
     return
@@ -151,7 +152,7 @@ venv() {
   rm -rf "$dir"
   "$PYTHON" -m venv "$dir" || die "$1: '$PYTHON -m venv' failed (Debian: apt-get install -y python3-venv)"
   # shellcheck disable=SC2086  # word-splitting the pin list is intended
-  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check $pins >&2 \
+  "$dir/bin/python" -m pip install -qq --disable-pip-version-check $pins >&2 \
     || die "$1: pip install failed (pins above; is the package index reachable?)"
   "$dir/bin/python" -c "$check" || die "$1: installed but '$check' fails"
   printf '%s' "$pins" > "$dir/.pins"

@@ -9,6 +9,8 @@ it answers, and returns a dataclass holding the connection facts a journeyctl ta
 from __future__ import annotations
 
 import atexit
+import ctypes
+import importlib
 import os
 import re
 import shutil
@@ -38,8 +40,7 @@ class StandinFailed(RuntimeError):
 
 def cache_dir() -> Path:
     """Where .ci/standins.sh installs the engines (same default as the script)."""
-    default = Path(os.environ.get("HOME", "/root")) / ".cache" / "journeyctl-standins"
-    return Path(os.environ.get("JOURNEYCTL_STANDINS", default))
+    return Path(os.environ.get("JOURNEYCTL_STANDINS") or Path.home() / ".cache" / "journeyctl-standins")
 
 
 @dataclass(kw_only=True)
@@ -72,10 +73,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+_libc = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
 def spawn(cmd: list, log: Path, cleanups: list, stop_signal: int = signal.SIGTERM, **kwargs) -> subprocess.Popen:
-    """Start ``cmd`` with stdout+stderr to ``log``; register a signal-then-kill cleanup."""
+    """Start ``cmd`` with stdout+stderr to ``log``; register a signal-then-kill cleanup.
+
+    The child also gets ``stop_signal`` when the thread that started it dies (PR_SET_PDEATHSIG), so
+    a killed test run (timeout, SIGKILL) leaves no orphan servers behind; atexit can't cover that.
+    """
     with open(log, "ab") as out:
-        proc = subprocess.Popen([str(c) for c in cmd], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, **kwargs)
+        proc = subprocess.Popen(
+            [str(c) for c in cmd], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            preexec_fn=lambda: _libc.prctl(_PR_SET_PDEATHSIG, int(stop_signal)), **kwargs,
+        )
     cleanups.append(lambda: terminate(proc, stop_signal))
     return proc
 
@@ -135,6 +147,33 @@ def workdir(prefix: str, cleanups: list) -> Path:
     return path
 
 
+def missing(reason: str):
+    """SKIP locally, FAIL under CI=true: CI installs the engines, so a gap there is a broken pipeline."""
+    import pytest
+
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def start_or_skip(starter: Callable[[], Standin]) -> Standin:
+    """Run ``starter``; a missing engine goes through ``missing``."""
+    try:
+        return starter()
+    except StandinNotInstalled as exc:
+        reason = str(exc)
+    missing(reason)  # outside the except: no chained traceback in the report
+
+
+def import_client(module: str):
+    """Import a warehouse client (e.g. ``redshift_connector``) under the same skip/fail policy."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        reason = f"{module} is not installed in the test env ({exc}); pip install -e '.[test]'"
+    missing(reason)
+
+
 from .bqemulator import BigQueryStandin, start_bigquery  # noqa: E402
 from .fakesnow_server import SnowflakeStandin, start_snowflake  # noqa: E402
 from .postgres import RedshiftStandin, start_redshift  # noqa: E402
@@ -143,6 +182,9 @@ __all__ = [
     "INSTALL_HINT",
     "StandinFailed",
     "StandinNotInstalled",
+    "import_client",
+    "missing",
+    "start_or_skip",
     "BigQueryStandin",
     "RedshiftStandin",
     "SnowflakeStandin",

@@ -8,7 +8,6 @@ Ports are chosen by the emulator itself (0) and read back from its JSON log: no 
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +55,7 @@ def _healthy(endpoint: str) -> bool:
 
 def start_bigquery(project: str = "test-proj", timeout: float = 60) -> BigQueryStandin:
     exe = cache_dir() / "bqemulator" / "bin" / "bqemulator"
-    ext = Path(os.environ.get("HOME", "/root")) / ".duckdb" / "extensions" / DUCKDB_VERSION / "linux_amd64"
+    ext = Path.home() / ".duckdb" / "extensions" / DUCKDB_VERSION / "linux_amd64"
     if not exe.exists():
         raise StandinNotInstalled(f"bqemulator ({exe})")
     missing = [e for e in ("spatial", "avro") if not (ext / f"{e}.duckdb_extension").exists()]

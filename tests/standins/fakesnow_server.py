@@ -23,10 +23,13 @@ class SnowflakeStandin(Standin):
     password: str = "snow"
     database: str = "JOURNEY"
     schema: str = "PUBLIC"
+    # fakesnow answers SQL it cannot translate with HTTP 500, which the connector retries for
+    # minutes unless network_timeout bounds the retrying (a single slow query is not cut short).
+    network_timeout: int = 10
 
     def connect_kwargs(self) -> dict:
         """Arguments for ``snowflake.connector.connect(**kw)``; nothing is patched."""
-        keys = ("host", "port", "protocol", "account", "user", "password", "database", "schema")
+        keys = ("host", "port", "protocol", "account", "user", "password", "database", "schema", "network_timeout")
         return {k: getattr(self, k) for k in keys}
 
 

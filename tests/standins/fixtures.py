@@ -1,0 +1,36 @@
+"""Session-scoped pytest fixtures for the stand-ins; load with
+``pytest_plugins = ["tests.standins.fixtures"]``.
+
+A missing engine SKIPs locally (the reason names ``bash .ci/standins.sh``) but FAILs when
+``CI=true`` (see ``start_or_skip``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from . import start_bigquery, start_or_skip, start_redshift, start_snowflake
+
+
+@pytest.fixture(scope="session")
+def snowflake_standin():
+    """A fakesnow server: ``snowflake.connector.connect(**snowflake_standin.connect_kwargs())``."""
+    standin = start_or_skip(start_snowflake)
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="session")
+def bigquery_standin():
+    """A bqemulator: ``bigquery_standin.client()`` or project + api_endpoint."""
+    standin = start_or_skip(start_bigquery)
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="session")
+def redshift_standin():
+    """PostgreSQL behind the Redshift proxy: ``redshift_connector.connect(**redshift_standin.connect_kwargs())``."""
+    standin = start_or_skip(start_redshift)
+    yield standin
+    standin.stop()
