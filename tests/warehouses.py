@@ -1,0 +1,134 @@
+"""journeyctl targets on the three warehouse stand-ins, each test in its own namespace.
+
+`warehouse` (a fixture, parametrised over ENGINES) gives a target on a fresh database
+(Snowflake), dataset (BigQuery) or schema (Redshift) of the session's stand-in, so
+tests never see each other's tables. `journeyctl(...)` runs the real CLI through
+click's CliRunner with a journeyctl.toml written to tmp_path.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlglot import exp
+
+from journeyctl.cli import cli
+from journeyctl.config import Target
+from journeyctl.connectors import connect
+from journeyctl.connectors.base import Connector
+from journeyctl.names import TableName
+from tests import edge_events as E
+
+ENGINES = ["snowflake", "bigquery", "redshift"]
+REQUIRED = ["id", "anonymous_id", "user_id", "timestamp", "event"]
+
+
+@dataclass
+class Warehouse:
+    engine: str
+    options: dict
+    source: str
+    """The source table as the target's config names it."""
+    schema: str
+    """The output schema, as [pipeline] schema."""
+    base_dir: Path
+    extra_pipeline: dict = field(default_factory=dict)
+
+    def connector(self, **overrides) -> Connector:
+        return connect(Target(self.engine, self.engine, self.options | overrides, self.base_dir))
+
+    def config(self, **overrides) -> Path:
+        """journeyctl.toml with this target (options overridden) and the pipeline's source/schema."""
+        options = {k: v for k, v in (self.options | overrides).items() if v is not None}
+        pipeline = {"source": self.source, "schema": self.schema} | self.extra_pipeline
+        lines = ["[pipeline]", *(f"{k} = {_toml(v)}" for k, v in pipeline.items()),
+                 f"\n[targets.{self.engine}]", f'type = "{self.engine}"',
+                 *(f"{k} = {_toml(v)}" for k, v in options.items())]
+        path = self.base_dir / "journeyctl.toml"
+        path.write_text("\n".join(lines) + "\n")
+        tomllib.loads(path.read_text())  # written right
+        return path
+
+    def load(self, rows=E.ROWS, columns=E.COLUMNS, table: str | None = None) -> None:
+        """Create the source table (and its schema) with `rows`, through the connector under test."""
+        name = TableName.parse(table or self.source)
+        with self.connector() as c:
+            if len(name.parts) > 1:
+                schema = exp.Table(this=exp.to_identifier(name.parts[-2]))
+                c.execute(c.render(exp.Create(this=schema, kind="SCHEMA", exists=True)))
+            c.create_table(name, columns)
+            c.insert_rows(name, columns, rows)
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def journeyctl(config: Path, *args: str) -> Result:
+    """`journeyctl --config CONFIG ARGS…` in-process; stdout and stderr kept apart."""
+    return CliRunner().invoke(cli, ["--config", str(config), *args], obj={}, catch_exceptions=False)
+
+
+def encrypted_key(path: Path, passphrase: bytes) -> Path:
+    """A fresh RSA private key (PKCS#8 PEM, encrypted), as Snowflake key-pair login uses."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.BestAvailableEncryption(passphrase)))
+    return path
+
+
+def make_warehouse(engine: str, standin, tmp_path: Path) -> Warehouse:
+    tag = secrets.token_hex(4)
+    if engine == "snowflake":
+        # A fresh database per test (fakesnow creates it at login); not the stand-in's default
+        # JOURNEY, which fakesnow confuses with the output schema of the same name.
+        # fakesnow takes any password; a distinctive one keeps secret checks meaningful
+        # (its own, "snow", is part of "snowflake").
+        options = {"account": standin.account, "user": standin.user, "password": f"Pw-{tag}-never-shown",
+                   "host": standin.host, "port": standin.port, "protocol": standin.protocol,
+                   "database": f"T_{tag.upper()}", "schema": "PUBLIC"}
+        return Warehouse(engine, options, source="TRACKS", schema="journey", base_dir=tmp_path)
+    if engine == "bigquery":
+        options = {"project": standin.project, "api_endpoint": standin.api_endpoint, "anonymous": True,
+                   "dataset": f"out_{tag}"}
+        return Warehouse(engine, options, source=f"src_{tag}.tracks", schema=f"out_{tag}",
+                         base_dir=tmp_path)
+    if engine == "redshift":
+        options = {"host": standin.host, "port": standin.port, "database": standin.database,
+                   "user": standin.user, "password": standin.password, "ssl": standin.ssl}
+        return Warehouse(engine, options, source=f"src_{tag}.tracks", schema=f"out_{tag}",
+                         base_dir=tmp_path)
+    raise ValueError(engine)
+
+
+@pytest.fixture(params=ENGINES)
+def warehouse(request, tmp_path) -> Warehouse:
+    standin = request.getfixturevalue(f"{request.param}_standin")
+    return make_warehouse(request.param, standin, tmp_path)
+
+
+@pytest.fixture
+def snowflake(snowflake_standin, tmp_path) -> Warehouse:
+    return make_warehouse("snowflake", snowflake_standin, tmp_path)
+
+
+@pytest.fixture
+def bigquery(bigquery_standin, tmp_path) -> Warehouse:
+    return make_warehouse("bigquery", bigquery_standin, tmp_path)
+
+
+@pytest.fixture
+def redshift(redshift_standin, tmp_path) -> Warehouse:
+    return make_warehouse("redshift", redshift_standin, tmp_path)
