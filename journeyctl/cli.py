@@ -18,9 +18,12 @@ from journeyctl.config import Config, idle_timeout, journey_length, load_config
 from journeyctl.connectors import connect
 from journeyctl.connectors.base import Connector
 from journeyctl.dialects import ALIASES, DIALECTS, get_dialect
+from journeyctl.doctor import diagnose
+from journeyctl.datatests import data_test_names, format_run, render_data_tests, run_data_tests
 from journeyctl.errors import ExecutionError, JourneyError
 from journeyctl.names import SchemaName, TableName
 from journeyctl.render import PipelineParams, render_plan
+from journeyctl.report import collect, format_text, write_html
 from journeyctl.runner import RunResult, execute_run, plan_run, preflight
 from journeyctl.sample import load_sample
 from journeyctl.stages import render_stages
@@ -73,19 +76,24 @@ class JourneyGroup(click.Group):
             ctx.exit(e.exit_code)
 
 
-def pipeline_options(f):
-    """The pipeline overrides shared by render and run."""
+def pipeline_overrides(f):
+    """The pipeline parameters a run is built with; `test` takes them too, to check against."""
     options = [
         click.option("--source", help="Source tracks table, 1-3 dotted parts (default: tracks; TRACKS on Snowflake)."),
         click.option("--schema", help="Output schema (BigQuery: dataset) for the journey tables (default: journey)."),
         click.option("--idle-timeout", type=float, help="Minutes of inactivity that end a session (default 30)."),
         click.option("--journey-length", type=int, help="Events per row of dbt_tracks_flow, N >= 2 (default 5)."),
-        click.option("--select", "select", multiple=True,
-                     help="Stages to build: NAME, +NAME (with upstream), NAME+ (with downstream). Repeatable."),
     ]
     for option in reversed(options):
         f = option(f)
     return f
+
+
+def pipeline_options(f):
+    """The pipeline overrides shared by render and run, and --select."""
+    f = click.option("--select", "select", multiple=True,
+                     help="Stages to build: NAME, +NAME (with upstream), NAME+ (with downstream). Repeatable.")(f)
+    return pipeline_overrides(f)
 
 
 def pipeline_params(config: Config, default_source: str, opts: dict,
@@ -199,10 +207,12 @@ def print_run_summary(result: RunResult) -> None:
 @click.option("--target", "-t", help="Target from journeyctl.toml (default: default_target).")
 @pipeline_options
 @click.option("--dry-run", is_flag=True, help="Print every statement the run would execute, and stop.")
+@click.option("--test", "test_after", is_flag=True,
+              help="Run the data tests (as `journeyctl test`) on the published tables right after; exit 5 if one fails.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: print a run summary (stages, rows, seconds) on stdout.")
 @click.pass_context
-def run(ctx, target, dry_run, fmt, **opts):
+def run(ctx, target, dry_run, test_after, fmt, **opts):
     """Build the journey tables on a target.
 
     Stages are built into staging tables named for this run; only when all have
@@ -214,6 +224,7 @@ def run(ctx, target, dry_run, fmt, **opts):
       journeyctl run                          # default target (./journey.duckdb)
       journeyctl run --target bq --idle-timeout 45
       journeyctl run --select dbt_tracks_flow+ --dry-run
+      journeyctl run --test                   # then check the tables (exit 5 on a failure)
       journeyctl run --format json | jq .stages
     """
     connector = open_target(ctx, target)
@@ -222,15 +233,125 @@ def run(ctx, target, dry_run, fmt, **opts):
                                  target_schema=connector.output_schema())
         for label, sql in plan_run(connector, params, tuple(opts["select"])).statements():
             click.echo(f"-- {label}\n{sql};\n")
+        for test in render_data_tests(params, connector.dialect) if test_after else []:
+            click.echo(f"-- data test {test.name}\n{test.sql};\n")
         return
     log(f"connecting to {connector.describe()} …")
+    tests = None
     with connector:
         params = preflight(connector, pipeline_params(ctx.obj["config"], connector.dialect.default_source,
                                                       opts, target_schema=connector.output_schema()))
         result = execute_run(connector, plan_run(connector, params, tuple(opts["select"])), log)
-    print_run_summary(result)
+        print_run_summary(result)
+        if test_after:
+            log("data tests …")
+            tests = run_data_tests(connector, params, report=log)
     if fmt == "json":
-        click.echo(json.dumps(result.as_json(), indent=2))
+        click.echo(json.dumps(result.as_json() | ({"data_tests": tests.as_json()} if tests else {}), indent=2))
+    elif tests:
+        click.echo(format_run(tests))
+    if tests and not tests.passed:
+        raise tests.error()
+
+
+@cli.command("test")
+@click.argument("names", nargs=-1, metavar="[TEST]...")
+@click.option("--target", "-t", help="Target from journeyctl.toml (default: default_target).")
+@pipeline_overrides
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: every test with its offending row count and examples, on stdout.")
+@click.option("--list", "list_only", is_flag=True, help="List the data tests and what each checks, and stop.")
+@click.pass_context
+def datatest(ctx, names, target, fmt, list_only, **opts):
+    """Check the built tables against the journey contract (data tests).
+
+    Each test is a query in sql_templates/tests/ returning the rows that break one
+    rule (every event once in dbt_track_facts, sessions cut exactly at the idle
+    timeout, sequence numbers without holes, dbt_tracks_flow agreeing with the facts,
+    unique aliases, keys not NULL…). Prints one line per test with its offending rows,
+    and a few example rows for each failure; exits 5 if any test fails. Give the same
+    --idle-timeout and --journey-length as the run (or keep them in journeyctl.toml).
+
+    \b
+    Examples:
+      journeyctl test
+      journeyctl test --target bq session_gaps track_sequence_numbers
+      journeyctl test --format json | jq '.tests[] | select(.passed | not)'
+    """
+    config: Config = ctx.obj["config"]
+    if list_only:
+        params = pipeline_params(config, "tracks", opts)
+        for test in render_data_tests(params, get_dialect("duckdb"), names):
+            click.echo(f"{test.name}\n    {test.description}")
+        return
+    connector = open_target(ctx, target)
+    log(f"connecting to {connector.describe()} …")
+    params = pipeline_params(config, connector.dialect.default_source, opts,
+                             target_schema=connector.output_schema())
+    with connector:
+        tests = run_data_tests(connector, params, names, report=log)
+    click.echo(json.dumps(tests.as_json(), indent=2) if fmt == "json" else format_run(tests))
+    if not tests.passed:
+        raise tests.error()
+
+
+@cli.command()
+@click.option("--target", "-t", help="Target from journeyctl.toml (default: default_target).")
+@click.option("--schema", help="Schema (BigQuery: dataset) of the journey tables (default: as `run` would use).")
+@click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="How many journeys, transitions, entry and exit events to list.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write one self-contained HTML page: a Sankey diagram of the journeys and charts.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: the report's numbers on stdout.")
+@click.pass_context
+def report(ctx, target, schema, top, out, fmt):
+    """Report on the built journey tables: journeys, transitions, distributions.
+
+    Top journeys (the first events of sessions), transitions between consecutive
+    events, sessions per visitor, session length and duration, entry and exit
+    events. Tables on stdout; with --out, an HTML page that opens offline.
+
+    \b
+    Examples:
+      journeyctl report
+      journeyctl report --target sf --top 20 --out report.html
+    """
+    config: Config = ctx.obj["config"]
+    connector = open_target(ctx, target)
+    params = pipeline_params(config, connector.dialect.default_source, {"schema": schema},
+                             target_schema=connector.output_schema())
+    with connector:
+        data = collect(connector, params, top)
+    click.echo(json.dumps(data.as_json(), indent=2, default=str) if fmt == "json" else format_text(data))
+    if out:
+        log(f"wrote {write_html(data, out)} ({out.stat().st_size / 1e6:.1f} MB, opens offline)")
+
+
+@cli.command()
+@click.option("--target", "-t", help="Target from journeyctl.toml (default: default_target).")
+@click.option("--source", help="Source tracks table to check (default: as `run` would use).")
+@click.option("--schema", help="Output schema (BigQuery: dataset) to check (default: as `run` would use).")
+@click.pass_context
+def debug(ctx, target, **opts):
+    """Check that a target is ready for `run`, as `dbt debug` does.
+
+    Prints a checklist: the config and dialect, the connection, the source table
+    (required columns and a timestamp type) and the output schema (created if
+    missing, as a run would; a throw-away table is created and dropped in it).
+    Exits non-zero if any check fails, with the exit code a run would have had.
+
+    \b
+    Example:
+      journeyctl debug --target sf
+    """
+    config: Config = ctx.obj["config"]
+    diagnosis = diagnose(config, target, lambda connector: pipeline_params(
+        config, connector.dialect.default_source, opts, target_schema=connector.output_schema()))
+    click.echo(f"journeyctl debug: target {diagnosis.target!r}")
+    for line in diagnosis.lines():
+        click.echo(Redactor.clean(line))
+    ctx.exit(diagnosis.exit_code)
 
 
 @cli.command()
@@ -293,8 +414,9 @@ def sample(ctx, target, source, n, seed):
 def demo(ctx, n, database):
     """Try journeyctl end to end on your machine, no warehouse or config needed.
 
-    Loads synthetic events into a local DuckDB file, builds the five journey tables
-    and prints a summary with the most common journeys.
+    Loads synthetic events into a local DuckDB file, builds the five journey tables,
+    prints a summary with the most common journeys and writes journey-report.html
+    (a Sankey diagram of the journeys and charts) in the current folder.
 
     \b
     Example:
@@ -312,7 +434,10 @@ def demo(ctx, n, database):
         result = execute_run(connector, plan_run(connector, params), log)
         print_run_summary(result)
         print_summary(connector, params)
+        page = write_html(collect(connector, params, where=f"demo: ~{n:,} synthetic events in {database}"),
+                          Path("journey-report.html"))
     log(f"demo finished in {time.perf_counter() - t0:.1f} s; tables are in {database}, schema {params.schema}")
+    log(f"report: {page.resolve()} (open it in a browser; `journeyctl report` prints it as text)")
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from typing import Callable
 from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError, ExecutionError
 from journeyctl.render import PipelineParams, Plan, render_plan, render_query
+from journeyctl.stages import render_stages
 
 STAGING_MARK = "__jc_"
 STAGING_PATTERN = re.compile(rf"(?i).+{STAGING_MARK}[0-9a-f]{{8}}")
@@ -92,6 +93,24 @@ def preflight(connector: Connector, params: PipelineParams) -> PipelineParams:
         raise ConfigError(f"source column {params.source}.timestamp is {columns['timestamp']}, "
                           "not a timestamp", hint="cast it in a view and point --source at the view")
     return dataclasses.replace(params, has_received_at="received_at" in columns)
+
+
+def built_journey_length(connector: Connector, params: PipelineParams) -> int:
+    """Check the published tables exist in the output schema; the journey length they were built with.
+
+    For the commands that read the built tables (`test`, `report`): a missing table is a
+    usage error (run first), told before any query fails on it.
+    """
+    published = [t.name for t in render_stages(params.template_params()) if t.published]
+    present = {t.name.lower() for t in connector.tables_in_schema(params.schema)}
+    missing = [name for name in published if name not in present]
+    if missing:
+        raise ConfigError(f"schema {params.schema} on {connector.describe()} lacks the journey "
+                          f"table(s) {', '.join(missing)}",
+                          hint="build them first with `journeyctl run` (or pass the --schema they are in)")
+    flow = connector.columns(params.table_for("dbt_tracks_flow")) or {}
+    steps = [int(c[len("event_"):]) for c in flow if re.fullmatch(r"event_\d+", c)]
+    return max(steps, default=1)
 
 
 def plan_run(connector: Connector, params: PipelineParams, select: tuple[str, ...] = (),

@@ -30,3 +30,13 @@ CAST(TIMESTAMP_DIFF({{ later }}, {{ earlier }}, MICROSECOND) AS DOUBLE) / 600000
 {%- macro starts_session(idle_minutes) -%}
 {{ idle_minutes }} IS NULL OR {{ idle_minutes }} > {{ idle_timeout_minutes }}
 {%- endmacro -%}
+
+{%- macro differs(a, b) -%}
+{#- NULL-safe "a differs from b" (Redshift has no IS DISTINCT FROM). -#}
+(({{ a }}) <> ({{ b }}) OR (({{ a }}) IS NULL AND ({{ b }}) IS NOT NULL) OR (({{ a }}) IS NOT NULL AND ({{ b }}) IS NULL))
+{%- endmacro -%}
+
+{%- macro capped(value, cap) -%}
+{#- A distribution bucket: the value itself, or `cap` for anything at or above it. -#}
+CASE WHEN {{ value }} >= {{ cap }} THEN {{ cap }} ELSE {{ value }} END
+{%- endmacro -%}
