@@ -40,7 +40,8 @@ class Dialect:
     def rewrite(self, tree: exp.Expression) -> exp.Expression:
         if not self.rewrites:
             return tree
-        return tree.transform(lambda n: self.rewrites[type(n)](n) if type(n) in self.rewrites else n)
+        return tree.transform(lambda n: self.rewrites[type(n)](n) if type(n) in self.rewrites else n,
+                              copy=False)
 
     def build_table(self, table: exp.Table | exp.Schema,
                     query: exp.Expression | None = None) -> list[exp.Expression]:

@@ -105,7 +105,7 @@ def generate(tree: exp.Expression, dialect: Dialect, where: str) -> str:
     for ident in tree.find_all(exp.Identifier):
         ident.set("quoted", True)
     try:
-        return tree.sql(dialect=dialect.name, pretty=True, unsupported_level=ErrorLevel.RAISE)
+        return tree.sql(dialect=dialect.name, pretty=True, unsupported_level=ErrorLevel.RAISE, copy=False)
     except UnsupportedError as e:
         raise RenderError(f"{where}: {dialect.name} cannot express this: {e}",
                           hint="rewrite the template with constructs every dialect supports")
@@ -138,7 +138,7 @@ def resolve_tables(tree: exp.Expression, source: TableName, table_for: TableFor)
                     target.set("alias", node.args["alias"])
                 return target
         return node
-    return tree.transform(swap)
+    return tree.transform(swap, copy=False)
 
 
 def refuse_unknown_functions(tree: exp.Expression, where: str) -> None:
