@@ -89,7 +89,9 @@ def preflight(connector: Connector, params: PipelineParams) -> PipelineParams:
         raise ConfigError(f"source table {params.source} on {connector.describe()} lacks "
                           f"column(s): {', '.join(missing)}",
                           hint="journeyctl reads RudderStack's tracks table: " + ", ".join(REQUIRED_COLUMNS))
-    if not any(word in columns["timestamp"] for word in ("TIMESTAMP", "DATETIME")):
+    # TIMESTAMP (with or without time zone) only: BigQuery's DATETIME is not accepted by
+    # TIMESTAMP_DIFF, and a text column would compare as text.
+    if "TIMESTAMP" not in columns["timestamp"]:
         raise ConfigError(f"source column {params.source}.timestamp is {columns['timestamp']}, "
                           "not a timestamp", hint="cast it in a view and point --source at the view")
     return dataclasses.replace(params, has_received_at="received_at" in columns)

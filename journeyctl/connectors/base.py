@@ -119,9 +119,9 @@ class Connector(ABC):
                               catalog=table.parts[0] if len(table.parts) == 3 else None))
             .where(exp.func("lower", exp.column("table_name")).eq(exp.Literal.string(name.lower())))
         )
-        if schema:
-            query = query.where(exp.func("lower", exp.column("table_schema"))
-                                .eq(exp.Literal.string(schema.lower())))
+        # An unqualified name is the one in the session's current schema, as in the SQL.
+        query = query.where(exp.func("lower", exp.column("table_schema")).eq(
+            exp.Literal.string(schema.lower()) if schema else exp.func("lower", exp.CurrentSchema())))
         rows = self.query(self.render(query))
         return {str(c).lower(): str(t).upper() for c, t in rows} or None
 
