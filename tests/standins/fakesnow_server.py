@@ -21,7 +21,7 @@ class SnowflakeStandin(Standin):
     account: str = "fakesnow"
     user: str = "fake"
     password: str = "snow"
-    database: str = "JOURNEY"
+    database: str = "DEV"
     schema: str = "PUBLIC"
     # fakesnow answers SQL it cannot translate with HTTP 500, which the connector retries for
     # minutes unless network_timeout bounds the retrying (a single slow query is not cut short).
@@ -33,7 +33,7 @@ class SnowflakeStandin(Standin):
         return {k: getattr(self, k) for k in keys}
 
 
-def start_snowflake(database: str = "JOURNEY", schema: str = "PUBLIC", timeout: float = 30) -> SnowflakeStandin:
+def start_snowflake(database: str = "DEV", schema: str = "PUBLIC", timeout: float = 30) -> SnowflakeStandin:
     python = cache_dir() / "fakesnow" / "bin" / "python"
     if not python.exists():
         raise StandinNotInstalled(f"fakesnow server ({python})")

@@ -79,7 +79,9 @@ def start_redshift(timeout: float = 30) -> RedshiftStandin:
             pg_port = free_port()
             proc = spawn([bindir / "postgres", "-D", data, "-p", pg_port, "-k", tmp,
                           "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-                          "-c", "full_page_writes=off", "-c", "TimeZone=UTC", "-c", "password_encryption=md5"],
+                          "-c", "full_page_writes=off", "-c", "TimeZone=UTC", "-c", "password_encryption=md5",
+                          # Redshift reads backslash escapes in literals, as sqlglot's redshift output expects.
+                          "-c", "standard_conforming_strings=off"],
                          log, cleanups, signal.SIGINT, cwd=tmp, env={**os.environ, "TZ": "UTC"}, **as_pg)  # SIGINT = fast shutdown
             psql = [str(bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(tmp), "-p", str(pg_port), "-U", "postgres"]
             ready = lambda: subprocess.run([*psql, "-c", "SELECT 1"], capture_output=True, **as_pg).returncode == 0  # noqa: E731
