@@ -11,20 +11,28 @@ WITH mapped AS (
   JOIN {{ ref('dbt_aliases_mapping') }} AS m
     ON m.alias = COALESCE(e.user_id, e.anonymous_id)
 ),
-gaps AS (
-  -- Each visitor's events in (timestamp, id) order: the gap from the previous event,
-  -- and the next journey_length - 1 events with the gap leading to each of them.
+ordered AS (
+  -- The one sort: each visitor's events in (timestamp, id) order, with the previous
+  -- event's time and the next journey_length - 1 events and their times.
   SELECT
     event_id, anonymous_id, dbt_visitor_id, timestamp, event,
     ROW_NUMBER() OVER ({{ visitor_order }}) AS visitor_event_number,
-    {{ minutes_between("LAG(timestamp) OVER (" ~ visitor_order ~ ")", "timestamp") }} AS idle_time_minutes
+    LAG(timestamp) OVER ({{ visitor_order }}) AS previous_timestamp
     {%- for k in range(1, journey_length) %},
     LEAD(event, {{ k }}) OVER ({{ visitor_order }}) AS next_event_{{ k }},
-    {{ minutes_between(
-        "timestamp" if k == 1 else "LEAD(timestamp, " ~ (k - 1) ~ ") OVER (" ~ visitor_order ~ ")",
-        "LEAD(timestamp, " ~ k ~ ") OVER (" ~ visitor_order ~ ")") }} AS next_gap_{{ k }}
+    LEAD(timestamp, {{ k }}) OVER ({{ visitor_order }}) AS next_timestamp_{{ k }}
     {%- endfor %}
   FROM mapped
+),
+gaps AS (
+  -- The exact gap before this event, and before each of the next ones.
+  SELECT
+    ordered.*,
+    {{ minutes_between("previous_timestamp", "timestamp") }} AS idle_time_minutes
+    {%- for k in range(1, journey_length) %},
+    {{ minutes_between("timestamp" if k == 1 else "next_timestamp_" ~ (k - 1), "next_timestamp_" ~ k) }} AS next_gap_{{ k }}
+    {%- endfor %}
+  FROM ordered
 ),
 sessions AS (
   -- A gap above the idle timeout (or none) starts a session; count them, and remember

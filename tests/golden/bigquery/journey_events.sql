@@ -9,9 +9,9 @@ WITH `mapped` AS (
   FROM `journey`.`deduplicated_tracks` AS `e`
   JOIN `journey`.`dbt_aliases_mapping` AS `m`
     ON `m`.`alias` = COALESCE(`e`.`user_id`, `e`.`anonymous_id`)
-), `gaps` AS (
-  /* Each visitor's events in (timestamp, id) order: the gap from the previous event, */
-  /* and the next journey_length - 1 events with the gap leading to each of them. */
+), `ordered` AS (
+  /* The one sort: each visitor's events in (timestamp, id) order, with the previous */
+  /* event's time and the next journey_length - 1 events and their times. */
   SELECT
     `event_id`,
     `anonymous_id`,
@@ -19,36 +19,26 @@ WITH `mapped` AS (
     `timestamp`,
     `event`,
     ROW_NUMBER() OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`) AS `visitor_event_number`,
-    CAST(TIMESTAMP_DIFF(
-      `timestamp`,
-      LAG(`timestamp`) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`),
-      MICROSECOND
-    ) AS FLOAT64) / 60000000.0 AS `idle_time_minutes`,
+    LAG(`timestamp`) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`) AS `previous_timestamp`,
     LEAD(`event`, 1) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`) AS `next_event_1`,
-    CAST(TIMESTAMP_DIFF(
-      LEAD(`timestamp`, 1) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`),
-      `timestamp`,
-      MICROSECOND
-    ) AS FLOAT64) / 60000000.0 AS `next_gap_1`,
+    LEAD(`timestamp`, 1) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`) AS `next_timestamp_1`,
     LEAD(`event`, 2) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`) AS `next_event_2`,
-    CAST(TIMESTAMP_DIFF(
-      LEAD(`timestamp`, 2) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`),
-      LEAD(`timestamp`, 1) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`),
-      MICROSECOND
-    ) AS FLOAT64) / 60000000.0 AS `next_gap_2`,
+    LEAD(`timestamp`, 2) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`) AS `next_timestamp_2`,
     LEAD(`event`, 3) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`) AS `next_event_3`,
-    CAST(TIMESTAMP_DIFF(
-      LEAD(`timestamp`, 3) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`),
-      LEAD(`timestamp`, 2) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`),
-      MICROSECOND
-    ) AS FLOAT64) / 60000000.0 AS `next_gap_3`,
+    LEAD(`timestamp`, 3) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`) AS `next_timestamp_3`,
     LEAD(`event`, 4) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`) AS `next_event_4`,
-    CAST(TIMESTAMP_DIFF(
-      LEAD(`timestamp`, 4) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`),
-      LEAD(`timestamp`, 3) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`),
-      MICROSECOND
-    ) AS FLOAT64) / 60000000.0 AS `next_gap_4`
+    LEAD(`timestamp`, 4) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`) AS `next_timestamp_4`
   FROM `mapped`
+), `gaps` AS (
+  /* The exact gap before this event, and before each of the next ones. */
+  SELECT
+    `ordered`.*,
+    CAST(TIMESTAMP_DIFF(`timestamp`, `previous_timestamp`, MICROSECOND) AS FLOAT64) / 60000000.0 AS `idle_time_minutes`,
+    CAST(TIMESTAMP_DIFF(`next_timestamp_1`, `timestamp`, MICROSECOND) AS FLOAT64) / 60000000.0 AS `next_gap_1`,
+    CAST(TIMESTAMP_DIFF(`next_timestamp_2`, `next_timestamp_1`, MICROSECOND) AS FLOAT64) / 60000000.0 AS `next_gap_2`,
+    CAST(TIMESTAMP_DIFF(`next_timestamp_3`, `next_timestamp_2`, MICROSECOND) AS FLOAT64) / 60000000.0 AS `next_gap_3`,
+    CAST(TIMESTAMP_DIFF(`next_timestamp_4`, `next_timestamp_3`, MICROSECOND) AS FLOAT64) / 60000000.0 AS `next_gap_4`
+  FROM `ordered`
 ), `sessions` AS (
   /* A gap above the idle timeout (or none) starts a session; count them, and remember */
   /* where the current session began to number its events. */
