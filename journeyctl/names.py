@@ -28,6 +28,18 @@ def _check(part: str, pattern: re.Pattern, what: str, value: str) -> str:
     return part
 
 
+def _split(value: str, what: str, most: int, example: str) -> tuple[str, ...]:
+    """`value`'s dotted parts, validated; with `most` parts the first may be a catalog."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{what} must be a non-empty name such as {example}")
+    parts = value.split(".")
+    if len(parts) > most:
+        allowed = "1 or 2" if most == 2 else f"1 to {most}"
+        raise ConfigError(f"{what} {value!r} has {len(parts)} dotted parts; use {allowed}")
+    patterns = [_CATALOG if i == 0 and len(parts) == most > 1 else _PART for i in range(len(parts))]
+    return tuple(_check(p, pat, what, value) for p, pat in zip(parts, patterns))
+
+
 @dataclass(frozen=True)
 class TableName:
     """A table reference of one to three dotted parts: [catalog.][schema.]table."""
@@ -36,15 +48,7 @@ class TableName:
 
     @classmethod
     def parse(cls, value: str, what: str = "table") -> TableName:
-        if not isinstance(value, str) or not value:
-            raise ConfigError(f"{what} must be a non-empty name such as rudder.tracks")
-        parts = value.split(".")
-        if len(parts) > 3:
-            raise ConfigError(f"{what} {value!r} has {len(parts)} dotted parts; use 1 to 3")
-        patterns = [_PART] * len(parts)
-        if len(parts) == 3:
-            patterns[0] = _CATALOG
-        return cls(tuple(_check(p, pat, what, value) for p, pat in zip(parts, patterns)))
+        return cls(_split(value, what, 3, "rudder.tracks"))
 
     @property
     def name(self) -> str:
@@ -75,13 +79,7 @@ class SchemaName:
 
     @classmethod
     def parse(cls, value: str, what: str = "schema") -> SchemaName:
-        if not isinstance(value, str) or not value:
-            raise ConfigError(f"{what} must be a non-empty name such as journey")
-        parts = value.split(".")
-        if len(parts) > 2:
-            raise ConfigError(f"{what} {value!r} has {len(parts)} dotted parts; use 1 or 2")
-        patterns = [_CATALOG, _PART] if len(parts) == 2 else [_PART]
-        return cls(tuple(_check(p, pat, what, value) for p, pat in zip(parts, patterns)))
+        return cls(_split(value, what, 2, "journey"))
 
     def to_table(self) -> exp.Table:
         """The schema as the `this` of CREATE SCHEMA (sqlglot models it as a table)."""
