@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import click
@@ -446,6 +447,11 @@ def main() -> None:
     except KeyboardInterrupt:
         log("interrupted; the published tables are unchanged")
         sys.exit(130)
+    except Exception:
+        # --debug (or a bug): the traceback as Python prints it, secrets masked; its chained
+        # causes carry the warehouse's raw error, which may quote one.
+        log(Redactor.clean(traceback.format_exc()).rstrip("\n"))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

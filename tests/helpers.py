@@ -13,7 +13,7 @@ from journeyctl.connectors import connect
 from journeyctl.connectors.base import Connector
 from journeyctl.names import SchemaName, TableName
 from journeyctl.render import PipelineParams
-from journeyctl.runner import execute_run, plan_run, preflight
+from journeyctl.runner import STAGING_PATTERN, execute_run, plan_run, preflight
 
 PUBLISHED = ["dbt_aliases_mapping", "dbt_mapped_tracks", "dbt_session_tracks",
              "dbt_track_facts", "dbt_tracks_flow"]
@@ -66,3 +66,30 @@ def normalised(tables: dict[str, set[tuple]]) -> dict[str, set[tuple]]:
 
 def replace(p: PipelineParams, **kw) -> PipelineParams:
     return dataclasses.replace(p, **kw)
+
+
+def fingerprint(connector: Connector, p: PipelineParams, names=PUBLISHED) -> dict[str, tuple[int, int]]:
+    """Per published table: its row count and an order-independent checksum of its rows.
+
+    Computed in Python from the rows exactly as the engine returns them, so it works on every
+    engine (for small data): the checksum is the sum of the rows' hashes, which counts each
+    copy of a row and ignores their order. Python salts str hashes per process, so compare
+    fingerprints taken in the same process only.
+    """
+    out = {}
+    for name in names:
+        rows = connector.query(connector.render(exp.select("*").from_(p.table_for(name).to_table())))
+        out[name] = (len(rows), sum(hash(tuple(row)) for row in rows) % 2**64)
+    return out
+
+
+def staging_tables(connector: Connector, schema: SchemaName | str) -> list[str]:
+    """Tables in `schema` named like a run's staging tables (`<stage>__jc_<run id>`)."""
+    schema = SchemaName.parse(schema) if isinstance(schema, str) else schema
+    return sorted(t.name for t in connector.tables_in_schema(schema) if STAGING_PATTERN.fullmatch(t.name))
+
+
+def schema_tables(connector: Connector, schema: SchemaName | str) -> set[str]:
+    """Every table in `schema`, lower-cased."""
+    schema = SchemaName.parse(schema) if isinstance(schema, str) else schema
+    return {t.name.lower() for t in connector.tables_in_schema(schema)}

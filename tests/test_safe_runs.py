@@ -21,18 +21,7 @@ from journeyctl.errors import ConnectionFailed, ExecutionError
 from journeyctl.runner import execute_run, plan_run, preflight
 from journeyctl.sample import load_sample
 from tests import edge_events as E
-from tests.helpers import PUBLISHED, duckdb_connector, load, params, run_pipeline
-
-
-def fingerprint(connector, p) -> dict[str, tuple]:
-    """Row count and an order-independent checksum of the rows, per published table."""
-    return {name: connector.query(f"SELECT COUNT(*), SUM(HASH(t)) FROM {p.table_for(name)} AS t")[0]
-            for name in PUBLISHED}
-
-
-def staging_tables(connector) -> list[str]:
-    return [r[0] for r in connector.query(
-        "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%\\_\\_jc\\_%' ESCAPE '\\'")]
+from tests.helpers import duckdb_connector, fingerprint, load, params, run_pipeline, staging_tables
 
 
 @pytest.fixture
@@ -55,7 +44,7 @@ def test_stage_failure_leaves_tables_and_no_staging(published):
         with pytest.raises(ExecutionError, match="stage dbt_session_tracks failed .*injected failure"):
             execute_run(connector, run)
         assert fingerprint(connector, params()) == before
-        assert staging_tables(connector) == []
+        assert staging_tables(connector, params().schema) == []
         run_pipeline(connector, params())
         assert fingerprint(connector, params()) != before
 
@@ -68,7 +57,7 @@ def test_failure_inside_publish_rolls_back(published):
         with pytest.raises(ExecutionError, match="publish"):
             execute_run(connector, run)
         assert fingerprint(connector, params()) == before
-        assert staging_tables(connector) == []
+        assert staging_tables(connector, params().schema) == []
 
 
 def test_bad_value_in_source_fails_cleanly(published, tmp_path):
@@ -80,7 +69,7 @@ def test_bad_value_in_source_fails_cleanly(published, tmp_path):
         with pytest.raises(ExecutionError, match="Conversion Error"):
             run_pipeline(connector, params(source="bad_tracks"))
         assert fingerprint(connector, params()) == before
-        assert staging_tables(connector) == []
+        assert staging_tables(connector, params().schema) == []
 
 
 def test_killed_process_leaves_tables_and_next_run_works(tmp_path):
@@ -99,9 +88,9 @@ def test_killed_process_leaves_tables_and_next_run_works(tmp_path):
     assert proc.returncode == -signal.SIGKILL
     with duckdb_connector(path) as connector:
         assert fingerprint(connector, params()) == before
-        assert staging_tables(connector)  # the killed run's leftovers …
+        assert staging_tables(connector, params().schema)  # the killed run's leftovers …
         run_pipeline(connector, params())
-        assert staging_tables(connector) == []  # … are cleaned by the next run
+        assert staging_tables(connector, params().schema) == []  # … are cleaned by the next run
         assert fingerprint(connector, params()) != before
 
 
@@ -116,7 +105,7 @@ def test_interrupt_drops_staging(published):
         with pytest.raises(KeyboardInterrupt):
             execute_run(connector, plan_run(connector, preflight(connector, params())), interrupt)
         assert fingerprint(connector, params()) == before
-        assert staging_tables(connector) == []
+        assert staging_tables(connector, params().schema) == []
 
 
 def test_unopenable_database_is_a_connection_error(tmp_path, monkeypatch):

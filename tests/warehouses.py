@@ -2,8 +2,9 @@
 
 `warehouse` (a fixture, parametrised over ENGINES) gives a target on a fresh database
 (Snowflake), dataset (BigQuery) or schema (Redshift) of the session's stand-in, so
-tests never see each other's tables. `journeyctl(...)` runs the real CLI through
-click's CliRunner with a journeyctl.toml written to tmp_path.
+tests never see each other's tables; `every_engine` adds DuckDB (a file in tmp_path).
+`journeyctl(...)` runs the real CLI through click's CliRunner with a journeyctl.toml
+written to tmp_path.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from journeyctl.cli import cli
 from journeyctl.config import Target
 from journeyctl.connectors import connect
 from journeyctl.connectors.base import Connector
-from journeyctl.names import TableName
+from journeyctl.names import SchemaName, TableName
+from journeyctl.render import PipelineParams
 from tests import edge_events as E
 
 ENGINES = ["snowflake", "bigquery", "redshift"]
@@ -41,6 +43,11 @@ class Warehouse:
 
     def connector(self, **overrides) -> Connector:
         return connect(Target(self.engine, self.engine, self.options | overrides, self.base_dir))
+
+    def params(self, **kw) -> PipelineParams:
+        """The pipeline parameters a run on this target uses (source and schema as configured)."""
+        return PipelineParams(source=TableName.parse(self.source), schema=SchemaName.parse(self.schema),
+                              **kw)
 
     def config(self, **overrides) -> Path:
         """journeyctl.toml with this target (options overridden) and the pipeline's source/schema."""
@@ -91,6 +98,9 @@ def encrypted_key(path: Path, passphrase: bytes) -> Path:
 
 def make_warehouse(engine: str, standin, tmp_path: Path) -> Warehouse:
     tag = secrets.token_hex(4)
+    if engine == "duckdb":  # no stand-in: a file of its own in tmp_path
+        return Warehouse(engine, {"path": "journey.duckdb"}, source="tracks", schema="journey",
+                         base_dir=tmp_path)
     if engine == "snowflake":
         # A fresh database per test (fakesnow creates it at login); not the stand-in's default
         # JOURNEY, which fakesnow confuses with the output schema of the same name.
@@ -116,6 +126,13 @@ def make_warehouse(engine: str, standin, tmp_path: Path) -> Warehouse:
 @pytest.fixture(params=ENGINES)
 def warehouse(request, tmp_path) -> Warehouse:
     standin = request.getfixturevalue(f"{request.param}_standin")
+    return make_warehouse(request.param, standin, tmp_path)
+
+
+@pytest.fixture(params=["duckdb", *ENGINES])
+def every_engine(request, tmp_path) -> Warehouse:
+    """As `warehouse`, and DuckDB (a file in tmp_path) as well."""
+    standin = request.getfixturevalue(f"{request.param}_standin") if request.param != "duckdb" else None
     return make_warehouse(request.param, standin, tmp_path)
 
 

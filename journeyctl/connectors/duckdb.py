@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -15,6 +16,7 @@ from journeyctl.names import TableName
 
 
 CATALOG = "journeyctl_target"
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in .*?\(PID (\d+)\)")
 
 
 class DuckDBConnector(Connector):
@@ -51,6 +53,12 @@ class DuckDBConnector(Connector):
             # (event ids) and saves little there; plain dictionary and FSST remain.
             self.connection.execute("SET disabled_compression_methods = 'dict_fsst'")
         except (duckdb.Error, OSError) as e:
+            holder = _LOCK_HOLDER.search(str(e))
+            if holder:  # DuckDB's file lock: one writing process per database file
+                raise ConnectionFailed(
+                    f"DuckDB database {self.path} is in use by another process (PID {holder.group(1)}); "
+                    "DuckDB lets one process write a database file at a time",
+                    hint="wait for the other run (or program) to finish with the file, then run again")
             raise ConnectionFailed(f"cannot open DuckDB database {self.path}: {e}",
                                    hint="check the path and that no other process holds the file")
 

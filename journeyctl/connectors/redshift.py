@@ -10,6 +10,9 @@ from journeyctl.errors import ConnectionFailed, ExecutionError
 
 DEFAULT_PORT = 5439
 DEFAULT_TIMEOUT = 30
+CONCURRENT_DDL = {"42P07", "23505", "40001", "40P01"}
+"""SQLSTATEs a publish gets when another session creates or replaces the same tables at the same
+time: duplicate table, unique violation (on the catalog's names), serialization failure, deadlock."""
 
 
 class RedshiftConnector(Connector):
@@ -106,10 +109,15 @@ class RedshiftConnector(Connector):
         line = None
         if str(fields.get("P", "")).isdigit():
             line = sql[: int(fields["P"])].count("\n") + 1
+        message, hint = self.scrub(_message(error)), failure.hint
+        if stage == "publish" and (fields.get("C") in CONCURRENT_DDL
+                                   or "serializable isolation violation" in message.lower()):
+            message += " (another run published into the same schema at the same time)"
+            hint = ("this run's publish was rolled back: the published tables are the other run's "
+                    "complete set; run again to publish this run's build")
         return ExecutionError(
-            f"stage {stage} failed on {self.describe()} (dialect {self.dialect.name}): "
-            f"{self.scrub(_message(error))}",
-            hint=failure.hint, sql=sql, line=line)
+            f"stage {stage} failed on {self.describe()} (dialect {self.dialect.name}): {message}",
+            hint=hint, sql=sql, line=line)
 
 
 def _fields(error: Exception) -> dict:
@@ -120,6 +128,9 @@ def _fields(error: Exception) -> dict:
 def _message(error: Exception) -> str:
     fields = _fields(error)
     if not fields.get("M"):
+        if len(error.args) == 2 and isinstance(error.args[1], BaseException):
+            # the driver's ('communication error', ConnectionRefusedError(…)) → its two parts
+            return f"{error.args[0]}: {error.args[1]}"
         return str(error).strip()
     text = fields["M"] + (f" ({fields['C']})" if fields.get("C") else "")
     return text + (f"; {fields['D']}" if fields.get("D") else "")
