@@ -30,7 +30,8 @@ JOBS = ("floor", "journeyctl", "baseline")
 
 # --- How journeyctl is run: adjust here if its CLI or config changes. -------------------------
 def journeyctl_command(config: Path) -> list[str]:
-    return [sys.executable, "-m", "journeyctl", "run", "--config", str(config),
+    # --config is an option of the command group (it is also ./journeyctl.toml in the cwd).
+    return [sys.executable, "-m", "journeyctl", "--config", str(config), "run",
             "--target", "bench", "--format", "json"]
 
 
@@ -109,7 +110,8 @@ def summarise(runs: list[dict], error: str | None) -> dict:
     stages: dict[str, list[dict]] = {}
     for run in runs:
         for stage in (run["summary"] or {}).get("stages", []):
-            stages.setdefault(stage["name"], []).append(stage)
+            name = stage.get("name") or stage.get("stage")  # journeyctl says "stage"
+            stages.setdefault(name, []).append(stage)
     return {
         "runs": len(runs), "error": error,
         "seconds": statistics.median(r["seconds"] for r in runs),
@@ -132,7 +134,7 @@ def versions() -> str:
     import duckdb
     import sqlglot
     git = subprocess.run(["git", "-C", str(HERE), "describe", "--always", "--dirty"],
-                         capture_output=True, text=True).stdout.strip() or "no commit"
+                         check=False, capture_output=True, text=True).stdout.strip() or "no commit"
     return (f"Python {platform.python_version()}, duckdb {duckdb.__version__}, "
             f"sqlglot {sqlglot.__version__}, {render_speed.dbt_version() or 'dbt not installed'}; "
             f"journeyctl working tree at {git}")
@@ -155,17 +157,19 @@ def report(args: argparse.Namespace, data: list[dict], render: list[dict]) -> st
            f"- Date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
            f"- Machine: {machine()}",
            f"- Versions: {versions()}",
-           f"- Command: `python benchmarks/bench.py {' '.join(sys.argv[1:])}`".rstrip(),
-           f"- DuckDB settings for every job: memory_limit={args.memory_limit or 'default'}, "
-           f"threads={args.threads or 'default'}", ""]
+           f"- Command: `{' '.join(['python benchmarks/bench.py', *sys.argv[1:]])}`",
+           (f"- DuckDB settings for every job: memory_limit={args.memory_limit or 'default'}, "
+            f"threads={args.threads or 'default'}"),
+           (f"- Load average (1 min) at start / end: {args.load_start:.1f} / "
+            f"{os.getloadavg()[0]:.1f} (other work on the machine slows every number)"), ""]
     if data:
         out += ["## Pipeline on DuckDB", "",
-                f"Median of {args.runs} runs, each a fresh process on a fresh copy of the events "
-                "file: wall seconds / peak RSS of that process. floor = one LAG window over all "
-                "events; baseline = the original dbt sample project's five models (benchmarks/"
-                "baseline_dbt).", "",
-                "| size | shape | generated in | floor | journeyctl | dbt baseline "
-                "| journeyctl / floor | baseline / journeyctl |",
+                (f"Median of {args.runs} runs, each a fresh process on a fresh copy of the "
+                 "events file: wall seconds / peak RSS of that process. floor = one LAG window "
+                 "over all events; baseline = the original dbt sample project's five models "
+                 "(benchmarks/baseline_dbt)."), "",
+                ("| size | shape | generated in | floor | journeyctl | dbt baseline "
+                 "| journeyctl / floor | baseline / journeyctl |"),
                 "|---|---|---|---|---|---|---|---|"]
         for d in data:
             r = d["results"]
@@ -184,7 +188,7 @@ def report(args: argparse.Namespace, data: list[dict], render: list[dict]) -> st
                                f"{rows} | {s['seconds']:.2f} |")
     if render:
         out += ["", "## Render speed", "",
-                "Whole process, cold interpreter each time (median; peak RSS of one run).", "",
+                "Whole process, cold interpreter each time: median wall time, and peak RSS.", "",
                 "| command | median | peak RSS | timed with |", "|---|---|---|---|"]
         for r in render:
             median = f"{r['median'] * 1000:.0f} ms" if r["median"] is not None else r["error"]
@@ -201,11 +205,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per job; the median is reported")
     parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit ('' = none)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="DuckDB threads")
-    parser.add_argument("--jobs", default=",".join(JOBS), help="subset of floor,journeyctl,baseline")
+    parser.add_argument("--jobs", default=",".join(JOBS),
+                        help="comma subset of floor,journeyctl,baseline")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--render-runs", type=int, default=10,
                         help="runs per render-speed command; 0 skips render speed")
-    parser.add_argument("--timeout", type=float, default=3600, help="seconds before a run is killed")
+    parser.add_argument("--timeout", type=float, default=3600,
+                        help="seconds before a run is killed")
     parser.add_argument("--work-dir", help="where the per-run copies go (default: system temp)")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md",
                         help="markdown report written here ('-' = print only)")
@@ -214,6 +220,7 @@ def main() -> None:
     if unknown := set(args.jobs) - set(JOBS):
         parser.error(f"unknown jobs: {', '.join(sorted(unknown))}")
 
+    args.load_start = os.getloadavg()[0]
     data = []
     for size in filter(None, args.sizes.split(",")):
         for shape in filter(None, args.shapes.split(",")):

@@ -118,7 +118,7 @@ def cache_path(rows: int, shape: str, seed: int) -> Path:
     return CACHE_DIR / f"events-v{GENERATOR_VERSION}-{rows}-{shape}-s{seed}.duckdb"
 
 
-def generate(path: Path, rows: int, shape: str, seed: int = 42, threads: int | None = None) -> float:
+def generate(path: Path, rows: int, shape: str, seed: int = 42) -> float:
     """Write a `tracks` table of exactly `rows` rows to a new DuckDB file; return seconds taken."""
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {SHAPES}, not {shape!r}")
@@ -130,8 +130,6 @@ def generate(path: Path, rows: int, shape: str, seed: int = 42, threads: int | N
     start = time.perf_counter()
     try:
         with duckdb.connect(str(tmp)) as con:
-            if threads:
-                con.execute(f"SET threads = {int(threads)}")
             con.execute(f"SET VARIABLE seed = {int(seed)}")
             con.execute(MACROS_SQL)
             con.execute(EVENTS_SQL, {"n_uniform": rows - bots * bot_events,

@@ -1,9 +1,10 @@
 """Run one process and measure it; or, as a script, run the floor or the dbt baseline on DuckDB.
 
 measure(argv): wall time and peak RSS of one child process (os.wait4 gives that child's own
-rusage, so nothing else the parent started is counted), plus its stdout.
+rusage, so nothing else is counted), plus its stdout.
 
-As a script it runs one job on a DuckDB file in this process and prints a JSON run summary in the same shape as `journeyctl run --format json`:
+As a script it runs one job on a DuckDB file in this process and prints a JSON run summary
+in the same shape as `journeyctl run --format json`:
   {"target": "duckdb", "dialect": "duckdb", "seconds": total,
    "stages": [{"name": ..., "seconds": ..., "rows": ...}, ...]}
 bench.py starts it in a fresh process per run and measures that process's wall time and RSS.
@@ -16,9 +17,10 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
+import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,28 +46,50 @@ class Measured:
     error: str | None  # None when the process exited 0
 
 
+# A child inherits the peak RSS of whoever forked it (Linux keeps it across exec), so the
+# measured command is started from this tiny interpreter, not from the benchmark process:
+# argv = [out_file, command...]; it writes "<wall seconds> <peak RSS KiB>" to out_file.
+TIMER = """
+import os, sys, time
+out, argv = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+with open(out, "w") as f:
+    f.write(f"{time.perf_counter() - start} {usage.ru_maxrss}")
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
 def measure(argv: list[str], cwd: Path | str | None = None, env: dict | None = None,
             timeout: float | None = None) -> Measured:
-    """Run argv to completion; its wall time, peak RSS and stdout; killed after `timeout` s."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, env=env)
-        timer = threading.Timer(timeout, proc.kill) if timeout else None
-        if timer:
-            timer.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        if timer:
-            timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    """Run argv to completion: its wall time, peak RSS and stdout; killed after `timeout` s."""
+    with tempfile.TemporaryDirectory(prefix="journeyctl-measure-") as tmp:
+        files = {name: Path(tmp) / name for name in ("stdout", "stderr", "usage")}
+        with open(files["stdout"], "wb") as out, open(files["stderr"], "wb") as err:
+            proc = subprocess.Popen([sys.executable, "-S", "-c", TIMER, str(files["usage"]),
+                                     *argv], stdout=out, stderr=err, cwd=cwd, env=env,
+                                    start_new_session=True)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        stdout = files["stdout"].read_text(errors="replace")
+        stderr = files["stderr"].read_text(errors="replace")
+        usage = files["usage"].read_text().split() if files["usage"].exists() else []
+    seconds, rss_kib = (float(usage[0]), float(usage[1])) if usage else (float(timeout or 0), 0.0)
     error = None
     if proc.returncode:
         tail = " | ".join(stderr.strip().splitlines()[-3:]) or "no stderr"
-        error = f"exit {proc.returncode}: {tail}"
-    return Measured(seconds, usage.ru_maxrss / 1024, stdout, error)
+        error = f"timed out after {timeout} s" if not usage else f"exit {proc.returncode}: {tail}"
+    return Measured(seconds, rss_kib / 1024, stdout, error)
 
 
 def baseline_sql(model: str) -> str:
