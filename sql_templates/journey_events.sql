@@ -24,13 +24,20 @@ ordered AS (
     {%- endfor %}
   FROM mapped
 ),
-gaps AS (
-  -- The exact gap before this event, and before each of the next ones.
+steps AS (
+  -- The exact gap from the previous event, and the next events while the session lasts
+  -- (each gap up to them within the timeout); only what the output needs goes on.
   SELECT
-    ordered.*,
+    event_id, anonymous_id, dbt_visitor_id, timestamp, event, visitor_event_number,
     {{ minutes_between("previous_timestamp", "timestamp") }} AS idle_time_minutes
     {%- for k in range(1, journey_length) %},
-    {{ minutes_between("timestamp" if k == 1 else "next_timestamp_" ~ (k - 1), "next_timestamp_" ~ k) }} AS next_gap_{{ k }}
+    CASE
+      WHEN {% for j in range(1, k + 1) -%}
+        {{ minutes_between("timestamp" if j == 1 else "next_timestamp_" ~ (j - 1), "next_timestamp_" ~ j) }} <= {{ idle_timeout_minutes }}
+        {{- " AND " if not loop.last }}
+      {%- endfor %}
+      THEN next_event_{{ k }}
+    END AS event_{{ k + 1 }}
     {%- endfor %}
   FROM ordered
 ),
@@ -38,12 +45,12 @@ sessions AS (
   -- A gap above the idle timeout (or none) starts a session; count them, and remember
   -- where the current session began to number its events.
   SELECT
-    gaps.*,
+    steps.*,
     SUM(CASE WHEN {{ starts_session("idle_time_minutes") }} THEN 1 ELSE 0 END)
       OVER ({{ so_far }}) AS session_number,
     MAX(CASE WHEN {{ starts_session("idle_time_minutes") }} THEN visitor_event_number END)
       OVER ({{ so_far }}) AS session_first_event_number
-  FROM gaps
+  FROM steps
 )
 SELECT
   event_id,
@@ -55,10 +62,7 @@ SELECT
   CAST(session_number AS BIGINT) AS session_sequence_number,
   CAST(CAST(session_number AS BIGINT) AS VARCHAR) || ' - ' || dbt_visitor_id AS session_id,
   CAST(visitor_event_number - session_first_event_number + 1 AS BIGINT) AS track_sequence_number
-  {%- for k in range(1, journey_length) %},
-  CASE
-    WHEN {% for j in range(1, k + 1) %}next_gap_{{ j }} <= {{ idle_timeout_minutes }}{{ " AND " if not loop.last }}{% endfor %}
-    THEN next_event_{{ k }}
-  END AS event_{{ k + 1 }}
+  {%- for k in range(2, journey_length + 1) %},
+  event_{{ k }}
   {%- endfor %}
 FROM sessions

@@ -29,21 +29,45 @@ WITH `mapped` AS (
     LEAD(`event`, 4) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`) AS `next_event_4`,
     LEAD(`timestamp`, 4) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`) AS `next_timestamp_4`
   FROM `mapped`
-), `gaps` AS (
-  /* The exact gap before this event, and before each of the next ones. */
+), `steps` AS (
+  /* The exact gap from the previous event, and the next events while the session lasts */
+  /* (each gap up to them within the timeout); only what the output needs goes on. */
   SELECT
-    `ordered`.*,
+    `event_id`,
+    `anonymous_id`,
+    `dbt_visitor_id`,
+    `timestamp`,
+    `event`,
+    `visitor_event_number`,
     CAST(TIMESTAMP_DIFF(`timestamp`, `previous_timestamp`, MICROSECOND) AS FLOAT64) / 60000000.0 AS `idle_time_minutes`,
-    CAST(TIMESTAMP_DIFF(`next_timestamp_1`, `timestamp`, MICROSECOND) AS FLOAT64) / 60000000.0 AS `next_gap_1`,
-    CAST(TIMESTAMP_DIFF(`next_timestamp_2`, `next_timestamp_1`, MICROSECOND) AS FLOAT64) / 60000000.0 AS `next_gap_2`,
-    CAST(TIMESTAMP_DIFF(`next_timestamp_3`, `next_timestamp_2`, MICROSECOND) AS FLOAT64) / 60000000.0 AS `next_gap_3`,
-    CAST(TIMESTAMP_DIFF(`next_timestamp_4`, `next_timestamp_3`, MICROSECOND) AS FLOAT64) / 60000000.0 AS `next_gap_4`
+    CASE
+      WHEN CAST(TIMESTAMP_DIFF(`next_timestamp_1`, `timestamp`, MICROSECOND) AS FLOAT64) / 60000000.0 <= 30
+      THEN `next_event_1`
+    END AS `event_2`,
+    CASE
+      WHEN CAST(TIMESTAMP_DIFF(`next_timestamp_1`, `timestamp`, MICROSECOND) AS FLOAT64) / 60000000.0 <= 30
+      AND CAST(TIMESTAMP_DIFF(`next_timestamp_2`, `next_timestamp_1`, MICROSECOND) AS FLOAT64) / 60000000.0 <= 30
+      THEN `next_event_2`
+    END AS `event_3`,
+    CASE
+      WHEN CAST(TIMESTAMP_DIFF(`next_timestamp_1`, `timestamp`, MICROSECOND) AS FLOAT64) / 60000000.0 <= 30
+      AND CAST(TIMESTAMP_DIFF(`next_timestamp_2`, `next_timestamp_1`, MICROSECOND) AS FLOAT64) / 60000000.0 <= 30
+      AND CAST(TIMESTAMP_DIFF(`next_timestamp_3`, `next_timestamp_2`, MICROSECOND) AS FLOAT64) / 60000000.0 <= 30
+      THEN `next_event_3`
+    END AS `event_4`,
+    CASE
+      WHEN CAST(TIMESTAMP_DIFF(`next_timestamp_1`, `timestamp`, MICROSECOND) AS FLOAT64) / 60000000.0 <= 30
+      AND CAST(TIMESTAMP_DIFF(`next_timestamp_2`, `next_timestamp_1`, MICROSECOND) AS FLOAT64) / 60000000.0 <= 30
+      AND CAST(TIMESTAMP_DIFF(`next_timestamp_3`, `next_timestamp_2`, MICROSECOND) AS FLOAT64) / 60000000.0 <= 30
+      AND CAST(TIMESTAMP_DIFF(`next_timestamp_4`, `next_timestamp_3`, MICROSECOND) AS FLOAT64) / 60000000.0 <= 30
+      THEN `next_event_4`
+    END AS `event_5`
   FROM `ordered`
 ), `sessions` AS (
   /* A gap above the idle timeout (or none) starts a session; count them, and remember */
   /* where the current session began to number its events. */
   SELECT
-    `gaps`.*,
+    `steps`.*,
     SUM(
       CASE WHEN `idle_time_minutes` IS NULL OR `idle_time_minutes` > 30 THEN 1 ELSE 0 END
     ) OVER (
@@ -61,7 +85,7 @@ WITH `mapped` AS (
       ORDER BY `visitor_event_number`
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS `session_first_event_number`
-  FROM `gaps`
+  FROM `steps`
 )
 SELECT
   `event_id`,
@@ -73,17 +97,8 @@ SELECT
   CAST(`session_number` AS INT64) AS `session_sequence_number`,
   CAST(CAST(`session_number` AS INT64) AS STRING) || ' - ' || `dbt_visitor_id` AS `session_id`,
   CAST(`visitor_event_number` - `session_first_event_number` + 1 AS INT64) AS `track_sequence_number`,
-  CASE WHEN `next_gap_1` <= 30 THEN `next_event_1` END AS `event_2`,
-  CASE WHEN `next_gap_1` <= 30 AND `next_gap_2` <= 30 THEN `next_event_2` END AS `event_3`,
-  CASE
-    WHEN `next_gap_1` <= 30 AND `next_gap_2` <= 30 AND `next_gap_3` <= 30
-    THEN `next_event_3`
-  END AS `event_4`,
-  CASE
-    WHEN `next_gap_1` <= 30
-    AND `next_gap_2` <= 30
-    AND `next_gap_3` <= 30
-    AND `next_gap_4` <= 30
-    THEN `next_event_4`
-  END AS `event_5`
+  `event_2`,
+  `event_3`,
+  `event_4`,
+  `event_5`
 FROM `sessions`;

@@ -59,21 +59,45 @@ WITH "mapped" AS (
       ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
     ) AS "next_timestamp_4"
   FROM "mapped"
-), "gaps" AS (
-  /* The exact gap before this event, and before each of the next ones. */
+), "steps" AS (
+  /* The exact gap from the previous event, and the next events while the session lasts */
+  /* (each gap up to them within the timeout); only what the output needs goes on. */
   SELECT
-    "ordered".*,
+    "event_id",
+    "anonymous_id",
+    "dbt_visitor_id",
+    "timestamp",
+    "event",
+    "visitor_event_number",
     CAST(DATE_DIFF('MICROSECOND', "previous_timestamp", "timestamp") AS DOUBLE) / 60000000.0 AS "idle_time_minutes",
-    CAST(DATE_DIFF('MICROSECOND', "timestamp", "next_timestamp_1") AS DOUBLE) / 60000000.0 AS "next_gap_1",
-    CAST(DATE_DIFF('MICROSECOND', "next_timestamp_1", "next_timestamp_2") AS DOUBLE) / 60000000.0 AS "next_gap_2",
-    CAST(DATE_DIFF('MICROSECOND', "next_timestamp_2", "next_timestamp_3") AS DOUBLE) / 60000000.0 AS "next_gap_3",
-    CAST(DATE_DIFF('MICROSECOND', "next_timestamp_3", "next_timestamp_4") AS DOUBLE) / 60000000.0 AS "next_gap_4"
+    CASE
+      WHEN CAST(DATE_DIFF('MICROSECOND', "timestamp", "next_timestamp_1") AS DOUBLE) / 60000000.0 <= 30
+      THEN "next_event_1"
+    END AS "event_2",
+    CASE
+      WHEN CAST(DATE_DIFF('MICROSECOND', "timestamp", "next_timestamp_1") AS DOUBLE) / 60000000.0 <= 30
+      AND CAST(DATE_DIFF('MICROSECOND', "next_timestamp_1", "next_timestamp_2") AS DOUBLE) / 60000000.0 <= 30
+      THEN "next_event_2"
+    END AS "event_3",
+    CASE
+      WHEN CAST(DATE_DIFF('MICROSECOND', "timestamp", "next_timestamp_1") AS DOUBLE) / 60000000.0 <= 30
+      AND CAST(DATE_DIFF('MICROSECOND', "next_timestamp_1", "next_timestamp_2") AS DOUBLE) / 60000000.0 <= 30
+      AND CAST(DATE_DIFF('MICROSECOND', "next_timestamp_2", "next_timestamp_3") AS DOUBLE) / 60000000.0 <= 30
+      THEN "next_event_3"
+    END AS "event_4",
+    CASE
+      WHEN CAST(DATE_DIFF('MICROSECOND', "timestamp", "next_timestamp_1") AS DOUBLE) / 60000000.0 <= 30
+      AND CAST(DATE_DIFF('MICROSECOND', "next_timestamp_1", "next_timestamp_2") AS DOUBLE) / 60000000.0 <= 30
+      AND CAST(DATE_DIFF('MICROSECOND', "next_timestamp_2", "next_timestamp_3") AS DOUBLE) / 60000000.0 <= 30
+      AND CAST(DATE_DIFF('MICROSECOND', "next_timestamp_3", "next_timestamp_4") AS DOUBLE) / 60000000.0 <= 30
+      THEN "next_event_4"
+    END AS "event_5"
   FROM "ordered"
 ), "sessions" AS (
   /* A gap above the idle timeout (or none) starts a session; count them, and remember */
   /* where the current session began to number its events. */
   SELECT
-    "gaps".*,
+    "steps".*,
     SUM(
       CASE WHEN "idle_time_minutes" IS NULL OR "idle_time_minutes" > 30 THEN 1 ELSE 0 END
     ) OVER (
@@ -91,7 +115,7 @@ WITH "mapped" AS (
       ORDER BY "visitor_event_number" NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS "session_first_event_number"
-  FROM "gaps"
+  FROM "steps"
 )
 SELECT
   "event_id",
@@ -103,17 +127,8 @@ SELECT
   CAST("session_number" AS BIGINT) AS "session_sequence_number",
   CAST(CAST("session_number" AS BIGINT) AS TEXT) || ' - ' || "dbt_visitor_id" AS "session_id",
   CAST("visitor_event_number" - "session_first_event_number" + 1 AS BIGINT) AS "track_sequence_number",
-  CASE WHEN "next_gap_1" <= 30 THEN "next_event_1" END AS "event_2",
-  CASE WHEN "next_gap_1" <= 30 AND "next_gap_2" <= 30 THEN "next_event_2" END AS "event_3",
-  CASE
-    WHEN "next_gap_1" <= 30 AND "next_gap_2" <= 30 AND "next_gap_3" <= 30
-    THEN "next_event_3"
-  END AS "event_4",
-  CASE
-    WHEN "next_gap_1" <= 30
-    AND "next_gap_2" <= 30
-    AND "next_gap_3" <= 30
-    AND "next_gap_4" <= 30
-    THEN "next_event_4"
-  END AS "event_5"
+  "event_2",
+  "event_3",
+  "event_4",
+  "event_5"
 FROM "sessions";
