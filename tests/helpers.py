@@ -93,3 +93,12 @@ def schema_tables(connector: Connector, schema: SchemaName | str) -> set[str]:
     """Every table in `schema`, lower-cased."""
     schema = SchemaName.parse(schema) if isinstance(schema, str) else schema
     return {t.name.lower() for t in connector.tables_in_schema(schema)}
+
+
+def edge_events_folder(tmp_path: Path, monkeypatch) -> None:
+    """Make `tmp_path` the working folder, with the edge events in ./journey.duckdb and no config."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JOURNEYCTL_CONFIG", raising=False)
+    from tests import edge_events as E
+    with duckdb_connector(tmp_path / "journey.duckdb") as connector:
+        load(connector, "tracks", E.COLUMNS, E.ROWS)

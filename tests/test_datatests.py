@@ -20,7 +20,7 @@ from journeyctl.errors import ConfigError
 from journeyctl.names import TableName
 from journeyctl.sample import load_sample
 from tests import edge_events as E
-from tests.helpers import duckdb_connector, load, params, run_pipeline
+from tests.helpers import duckdb_connector, edge_events_folder, load, params, run_pipeline
 from tests.warehouses import journeyctl
 
 # What goes wrong → (statement on the built DuckDB tables, the data test that must fail,
@@ -165,10 +165,7 @@ def test_every_data_test_renders_for_every_dialect(dialect):
 
 @pytest.fixture
 def runner(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("JOURNEYCTL_CONFIG", raising=False)
-    with duckdb_connector(tmp_path / "journey.duckdb") as connector:
-        load(connector, "tracks", E.COLUMNS, E.ROWS)
+    edge_events_folder(tmp_path, monkeypatch)
     return CliRunner()
 
 

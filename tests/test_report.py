@@ -26,7 +26,7 @@ from journeyctl.report import END, collect, format_text, render_html, sankey_fig
 from journeyctl.stages import template_dir
 from tests import browser
 from tests import edge_events as E
-from tests.helpers import duckdb_connector, load, params, run_pipeline
+from tests.helpers import duckdb_connector, edge_events_folder, load, params, run_pipeline
 
 REPORT_QUERIES = sorted(p.stem for p in (template_dir() / "report").glob("*.sql"))
 EXTRA = {"top": 10, "cap": 10}
@@ -133,10 +133,7 @@ def test_report_reads_the_journey_length_from_the_table(tmp_path):
 
 @pytest.fixture
 def runner(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("JOURNEYCTL_CONFIG", raising=False)
-    with duckdb_connector(tmp_path / "journey.duckdb") as connector:
-        load(connector, "tracks", E.COLUMNS, E.ROWS)
+    edge_events_folder(tmp_path, monkeypatch)
     runner = CliRunner()
     assert runner.invoke(cli, ["run"]).exit_code == 0
     return runner
