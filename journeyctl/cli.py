@@ -21,7 +21,7 @@ from journeyctl.connectors.base import Connector
 from journeyctl.dialects import ALIASES, DIALECTS, get_dialect
 from journeyctl.doctor import diagnose
 from journeyctl.datatests import data_test_names, format_run, render_data_tests, run_data_tests
-from journeyctl.errors import ExecutionError, JourneyError
+from journeyctl.errors import ExecutionError, JourneyError, redact
 from journeyctl.names import SchemaName, TableName
 from journeyctl.render import PipelineParams, render_plan
 from journeyctl.report import collect, format_text, write_html
@@ -50,9 +50,7 @@ class Redactor:
 
     @classmethod
     def clean(cls, text: str) -> str:
-        for secret in sorted(cls.secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        return redact(text, cls.secrets)
 
 
 class JourneyGroup(click.Group):

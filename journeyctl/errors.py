@@ -6,6 +6,15 @@ and keeps its traceback.
 
 from __future__ import annotations
 
+from typing import Iterable
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret replaced by ***, longest first (one may contain another)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
 
 class JourneyError(Exception):
     """Base: a failure explained to the user. `hint` says what to do next."""

@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from journeyctl.config import Target, check_keys
 from journeyctl.dialects import Dialect, drop_table, get_dialect
-from journeyctl.errors import ConfigError, ExecutionError
+from journeyctl.errors import ConfigError, ExecutionError, redact
 from journeyctl.names import SchemaName, TableName
 from journeyctl.render import generate
 
@@ -67,9 +67,7 @@ class Connector(ABC):
 
     def scrub(self, text: str) -> str:
         """`text` with every secret of this target replaced by ***, for messages."""
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        return redact(text, self.secrets)
 
     def describe(self) -> str:
         """Where this connects, for humans; never includes a secret."""
