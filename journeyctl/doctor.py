@@ -17,7 +17,7 @@ from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError, ExecutionError, JourneyError
 from journeyctl.names import TableName
 from journeyctl.render import PipelineParams, render_plan
-from journeyctl.runner import REQUIRED_COLUMNS, STAGING_MARK, preflight
+from journeyctl.runner import REQUIRED_COLUMNS, STAGING_MARK, check_source
 
 ParamsFor = Callable[[Connector], PipelineParams]
 """The pipeline parameters a run on this connector would use (flags, file, defaults)."""
@@ -101,11 +101,10 @@ def diagnose(config: Config, target: str | None, params_for: ParamsFor) -> Diagn
 
 def _check_source(connector: Connector, params: PipelineParams) -> Check:
     try:
-        checked = preflight(connector, params)
-        columns = connector.columns(params.source) or {}
+        columns = check_source(connector, params)
     except Exception as e:  # noqa: BLE001
         return _failed("source table", e, connector)
-    duplicates = ("received_at present: duplicates keep the earliest delivery" if checked.has_received_at
+    duplicates = ("received_at present: duplicates keep the earliest delivery" if "received_at" in columns
                   else "no received_at: duplicates keep any one copy")
     return Check("source table", True,
                  f"{params.source}: {', '.join(REQUIRED_COLUMNS)} present, timestamp is "

@@ -77,8 +77,8 @@ class RunPlan:
 REQUIRED_COLUMNS = ("id", "anonymous_id", "user_id", "timestamp", "event")
 
 
-def preflight(connector: Connector, params: PipelineParams) -> PipelineParams:
-    """Check the source table on the target before any SQL runs; adapt to its columns."""
+def check_source(connector: Connector, params: PipelineParams) -> dict[str, str]:
+    """The source table's columns, after checking it can feed the pipeline (else ConfigError)."""
     columns = connector.columns(params.source)
     if columns is None:
         raise ConfigError(f"source table {params.source} does not exist on {connector.describe()}",
@@ -94,7 +94,12 @@ def preflight(connector: Connector, params: PipelineParams) -> PipelineParams:
     if "TIMESTAMP" not in columns["timestamp"]:
         raise ConfigError(f"source column {params.source}.timestamp is {columns['timestamp']}, "
                           "not a timestamp", hint="cast it in a view and point --source at the view")
-    return dataclasses.replace(params, has_received_at="received_at" in columns)
+    return columns
+
+
+def preflight(connector: Connector, params: PipelineParams) -> PipelineParams:
+    """Check the source table on the target before any SQL runs; adapt to its columns."""
+    return dataclasses.replace(params, has_received_at="received_at" in check_source(connector, params))
 
 
 def built_journey_length(connector: Connector, params: PipelineParams) -> int:
