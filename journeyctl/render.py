@@ -20,8 +20,8 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from journeyctl.dialects import Dialect, drop_table
 from journeyctl.errors import RenderError
 from journeyctl.names import SchemaName, TableName
-from journeyctl.stages import (REF_MARKER, SOURCE_MARKER, RenderedTemplate, render_stages,
-                               render_template, select_stages)
+from journeyctl.stages import (REF_MARKER, SOURCE_MARKER, RenderedTemplate, dependency_order,
+                               reachable, render_template, render_templates, select_stages)
 
 TableFor = Callable[[str], TableName]  # stage name → the table it is built in
 
@@ -149,19 +149,70 @@ def refuse_unknown_functions(tree: exp.Expression, where: str) -> None:
                           hint="use a function sqlglot models (see its expression list)")
 
 
-def compile_query(t: RenderedTemplate, dialect: Dialect, source: TableName,
-                  table_for: TableFor) -> exp.Expression:
-    """A rendered template as the dialect's AST, tables resolved, unknown functions refused."""
-    tree = resolve_tables(parse_template(t), source, table_for)
-    refuse_unknown_functions(tree, f"{t.path.name}, dialect {dialect.name}")
+def compile_tree(tree: exp.Expression, where: str, dialect: Dialect, source: TableName,
+                 table_for: TableFor) -> exp.Expression:
+    """A parsed template as the dialect's AST, tables resolved, unknown functions refused."""
+    tree = resolve_tables(tree, source, table_for)
+    refuse_unknown_functions(tree, where)
     return dialect.rewrite(tree)
 
 
-def compile_stage(t: RenderedTemplate, dialect: Dialect, source: TableName,
-                  table_for: TableFor) -> list[str]:
-    where = f"stage {t.name} ({t.path.name}), dialect {dialect.name}"
-    query = compile_query(t, dialect, source, table_for)
-    return [generate(s, dialect, where) for s in dialect.build_table(table_for(t.name).to_table(), query)]
+def compile_query(t: RenderedTemplate, dialect: Dialect, source: TableName,
+                  table_for: TableFor) -> exp.Expression:
+    return compile_tree(parse_template(t), f"{t.path.name}, dialect {dialect.name}", dialect, source,
+                        table_for)
+
+
+@dataclass(frozen=True)
+class Takeover:
+    """A published stage that is a plain column projection of a working table, and its last
+    reader: it is built by dropping the other columns from that table and renaming it —
+    metadata only on every warehouse — instead of copying every row."""
+
+    working: str
+    drop: tuple[str, ...]
+
+    def statements(self, working: exp.Table, table: exp.Table) -> list[exp.Expression]:
+        drops = [exp.Alter(this=working.copy(), kind="TABLE",
+                           actions=[exp.Drop(tables=[exp.column(c)], kind="COLUMN")]) for c in self.drop]
+        # DROP first: a printed script may be run again over its own published table.
+        return [*drops, drop_table(table.copy()),
+                exp.Alter(this=working.copy(), kind="TABLE", actions=[exp.AlterRename(this=table)])]
+
+
+def column_projection(tree: exp.Expression) -> tuple[str, list[str]] | None:
+    """(stage, columns) when `tree` is exactly `SELECT a, b, … FROM ref(stage)`."""
+    if not isinstance(tree, exp.Select) or set(k for k, v in tree.args.items() if v) != {"expressions", "from_"}:
+        return None
+    table = tree.args["from_"].this
+    if not isinstance(table, exp.Table) or table.args.get("db") or not table.name.startswith(REF_MARKER):
+        return None
+    if not all(isinstance(c, exp.Column) and not c.table for c in tree.expressions):
+        return None
+    return table.name[len(REF_MARKER):], [c.name for c in tree.expressions]
+
+
+def find_takeovers(templates: dict[str, RenderedTemplate],
+                   trees: dict[str, exp.Expression]) -> dict[str, Takeover]:
+    """For each working table, the widest published projection of it that can take it over."""
+    best: dict[str, tuple[str, Takeover]] = {}
+    for name in sorted(templates):
+        projection = column_projection(trees[name])
+        if not templates[name].published or projection is None:
+            continue
+        working, columns = projection
+        available = trees[working].named_selects
+        remaining = iter(available)
+        if (templates[working].published or len(set(available)) != len(available) or "*" in available
+                or not all(c in remaining for c in columns)):  # columns must keep the table's order
+            continue
+        readers = [r for r in templates if working in templates[r].refs and r != name]
+        if any(name in reachable(r, lambda n: templates[n].refs) for r in readers):
+            continue  # another reader needs this stage first: it cannot also come last
+        takeover = Takeover(working, tuple(c for c in available if c not in columns))
+        if working not in best or len(takeover.drop) < len(best[working][1].drop):
+            best[working] = (name, takeover)
+    return {name: takeover for name, takeover in best.values()}
 
 
 def render_query(relative_path: str, params: PipelineParams, dialect: Dialect, **extra) -> str:
@@ -178,20 +229,36 @@ def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...
     With a `staging_suffix`, the chosen stages build (and read each other from)
     suffixed tables; stages outside the selection are read from their published tables.
     """
-    templates = render_stages(params.template_params())
-    chosen = set(select_stages(templates, select))
+    templates = render_templates(params.template_params())
+    trees = {name: parse_template(t) for name, t in templates.items()}
+    takeovers = find_takeovers(templates, trees)
+    last_readers = {name: [r for r in templates if to.working in templates[r].refs and r != name]
+                    for name, to in takeovers.items()}
+    ordered = dependency_order(templates.values(), after=last_readers)
+    chosen = set(select_stages(ordered, select))
 
     def table_for(stage: str) -> TableName:
         return params.table_for(stage + staging_suffix if stage in chosen else stage)
+
+    def statements(t: RenderedTemplate) -> list[str]:
+        where = f"stage {t.name} ({t.path.name}), dialect {dialect.name}"
+        if t.name in takeovers:
+            built = takeovers[t.name].statements(table_for(takeovers[t.name].working).to_table(),
+                                                 table_for(t.name).to_table())
+        else:
+            query = compile_tree(trees[t.name], where, dialect, params.source, table_for)
+            built = dialect.build_table(table_for(t.name).to_table(), query)
+        return [generate(s, dialect, where) for s in built]
 
     create_schema = exp.Create(this=params.schema.to_table(), kind="SCHEMA", exists=True)
     steps = [
         Step(stage=t.name, description=t.description, inputs=t.inputs, published=t.published,
              template=t.path, table=table_for(t.name), published_table=params.table_for(t.name),
-             statements=compile_stage(t, dialect, params.source, table_for))
-        for t in templates if t.name in chosen
+             statements=statements(t))
+        for t in ordered if t.name in chosen
     ]
-    working = [s.table.to_table() for s in steps if not s.published]
+    taken_over = {takeovers[s.stage].working for s in steps if s.stage in takeovers}
+    working = [s.table.to_table() for s in steps if not s.published and s.stage not in taken_over]
     return Plan(dialect=dialect, params=params, steps=steps,
                 setup=[generate(create_schema, dialect, "setup")],
                 cleanup=[generate(drop_table(t), dialect, "cleanup")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable, Mapping
 
 import jinja2
 
@@ -92,15 +92,23 @@ def stage_files() -> list[str]:
     return sorted(p.name for p in root.glob("*.sql") if not p.name.startswith("_"))
 
 
-def render_stages(params: dict[str, Any]) -> list[RenderedTemplate]:
-    """Every stage rendered, in dependency order (ties broken by name)."""
+def render_templates(params: dict[str, Any]) -> dict[str, RenderedTemplate]:
+    """Every stage rendered, by name; a ref() to no stage is an error."""
     rendered = {t.name: t for t in (render_template(f, params) for f in stage_files())}
     for t in rendered.values():
         unknown = [r for r in t.refs if r not in rendered]
         if unknown:
             raise RenderError(f"{t.path}: ref({unknown[0]!r}) names no stage; "
                               f"stages are: {', '.join(sorted(rendered))}")
-    graph = graphlib.TopologicalSorter({name: t.refs for name, t in rendered.items()})
+    return rendered
+
+
+def dependency_order(stages: Iterable[RenderedTemplate],
+                     after: Mapping[str, Iterable[str]] | None = None) -> list[RenderedTemplate]:
+    """Stages in dependency order, ties broken by name; `after` adds ordering-only edges."""
+    after = after or {}
+    by_name = {t.name: t for t in stages}
+    graph = graphlib.TopologicalSorter({n: [*t.refs, *after.get(n, ())] for n, t in by_name.items()})
     try:
         graph.prepare()
     except graphlib.CycleError as e:
@@ -108,9 +116,25 @@ def render_stages(params: dict[str, Any]) -> list[RenderedTemplate]:
     ordered = []
     while graph.is_active():
         ready = sorted(graph.get_ready())
-        ordered.extend(rendered[n] for n in ready)
+        ordered.extend(by_name[n] for n in ready)
         graph.done(*ready)
     return ordered
+
+
+def render_stages(params: dict[str, Any]) -> list[RenderedTemplate]:
+    """Every stage rendered, in dependency order (ties broken by name)."""
+    return dependency_order(render_templates(params).values())
+
+
+def reachable(start: str, edges: Callable[[str], Iterable[str]]) -> set[str]:
+    """`start` and every stage reached from it along `edges` (e.g. a stage's refs)."""
+    seen, todo = set(), [start]
+    while todo:
+        n = todo.pop()
+        if n not in seen:
+            seen.add(n)
+            todo.extend(edges(n))
+    return seen
 
 
 def select_stages(stages: list[RenderedTemplate], selectors: tuple[str, ...]) -> list[str]:
@@ -127,15 +151,6 @@ def select_stages(stages: list[RenderedTemplate], selectors: tuple[str, ...]) ->
         for r in s.refs:
             downstream[r].append(s.name)
 
-    def walk(start: str, edges) -> set[str]:
-        seen, todo = set(), [start]
-        while todo:
-            n = todo.pop()
-            if n not in seen:
-                seen.add(n)
-                todo.extend(edges(n))
-        return seen
-
     chosen: set[str] = set()
     for raw in (part for sel in selectors for part in sel.replace(",", " ").split()):
         name = raw.strip("+")
@@ -143,9 +158,9 @@ def select_stages(stages: list[RenderedTemplate], selectors: tuple[str, ...]) ->
             raise ConfigError(f"--select {raw!r} names no stage; stages are: {', '.join(by_name)}")
         chosen.add(name)
         if raw.startswith("+"):
-            chosen |= walk(name, lambda n: by_name[n].refs)
+            chosen |= reachable(name, lambda n: by_name[n].refs)
         if raw.endswith("+"):
-            chosen |= walk(name, lambda n: downstream[n])
+            chosen |= reachable(name, lambda n: downstream[n])
     for s in reversed(stages):
         if s.name in chosen:
             chosen |= {r for r in s.refs if not by_name[r].published}

@@ -1,25 +1,22 @@
 {#- Shared pieces of the stage templates. Import them `with context`. -#}
 
+{%- macro usable(prefix="") -%}
+{#- Contract rule 1: a row takes part when it has an id, a timestamp and some identity. -#}
+{{ prefix }}id IS NOT NULL AND {{ prefix }}timestamp IS NOT NULL
+  AND ({{ prefix }}anonymous_id IS NOT NULL OR {{ prefix }}user_id IS NOT NULL)
+{%- endmacro -%}
+
 {%- macro deduplicated_events() -%}
-{#- Contract rules 1 and 2: drop unusable rows, then keep one copy per id (earliest
-    received_at, then earliest timestamp; the other columns only break exact ties so
-    every warehouse keeps the same copy). -#}
+{#- The events the contract counts (rules 1 and 2): usable rows of ids seen once, and the
+    chosen copy of each repeated id. -#}
+SELECT e.id, e.anonymous_id, e.user_id, e.timestamp, e.event
+FROM {{ source() }} AS e
+LEFT JOIN {{ ref('chosen_copies') }} AS repeated
+  ON repeated.id = e.id
+WHERE repeated.id IS NULL AND {{ usable("e.") }}
+UNION ALL
 SELECT id, anonymous_id, user_id, timestamp, event
-FROM (
-  SELECT
-    id, anonymous_id, user_id, timestamp, event,
-    ROW_NUMBER() OVER (
-      PARTITION BY id
-      ORDER BY
-        {%- if has_received_at %} CASE WHEN received_at IS NULL THEN 1 ELSE 0 END, received_at,{% endif %}
-        timestamp, event, anonymous_id, user_id
-    ) AS copy_number
-  FROM {{ source() }}
-  WHERE id IS NOT NULL
-    AND timestamp IS NOT NULL
-    AND (anonymous_id IS NOT NULL OR user_id IS NOT NULL)
-) AS copies
-WHERE copy_number = 1
+FROM {{ ref('chosen_copies') }}
 {%- endmacro -%}
 
 {%- macro minutes_between(earlier, later) -%}

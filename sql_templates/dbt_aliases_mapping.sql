@@ -1,6 +1,7 @@
 {{ config(description="Every user_id and anonymous_id, with the visitor it stands for.") }}
+{%- from "_macros.sql" import deduplicated_events with context %}
 WITH events AS (
-  SELECT id, anonymous_id, user_id, timestamp FROM {{ ref('deduplicated_tracks') }}
+  {{ deduplicated_events() }}
 ),
 user_ids AS (
   SELECT user_id FROM events WHERE user_id IS NOT NULL GROUP BY user_id

@@ -47,7 +47,7 @@ def test_render_output_dir(runner, tmp_path):
     result = invoke(runner, "render", "-d", "rs", "--output-dir", "out")
     assert result.exit_code == 0 and result.stdout == ""
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names[0] == "00_setup.sql" and names[1] == "01_deduplicated_tracks.sql"
+    assert names[0] == "00_setup.sql" and names[1] == "01_chosen_copies.sql"
     assert names[-1] == "08_cleanup.sql"
 
 
@@ -61,7 +61,7 @@ def test_render_overrides(runner):
 def test_select_with_upstream(runner):
     out = invoke(runner, "render", "--select", "+dbt_mapped_tracks").stdout
     assert [l for l in out.splitlines() if l.startswith("-- stage")] == [
-        "-- stage: deduplicated_tracks", "-- stage: dbt_aliases_mapping", "-- stage: journey_events",
+        "-- stage: chosen_copies", "-- stage: dbt_aliases_mapping", "-- stage: journey_events",
         "-- stage: dbt_mapped_tracks"]
 
 

@@ -53,12 +53,12 @@ def test_script_parses_with_sqlfluff(dialect):
 def test_script_is_self_contained_and_ordered():
     script = render_plan(params(), get_dialect("snowflake")).script()
     stages = [line.split(": ")[1] for line in script.splitlines() if line.startswith("-- stage: ")]
-    assert stages == ["deduplicated_tracks", "dbt_aliases_mapping", "journey_events", "dbt_mapped_tracks",
+    assert stages == ["chosen_copies", "dbt_aliases_mapping", "journey_events", "dbt_mapped_tracks",
                       "dbt_session_tracks", "dbt_track_facts", "dbt_tracks_flow"]
     assert script.index('CREATE SCHEMA IF NOT EXISTS "JOURNEY"') < script.index("-- stage:")
     cleanup = script.split("-- cleanup")[1]
-    assert 'DROP TABLE IF EXISTS "JOURNEY"."JOURNEY_EVENTS"' in cleanup
-    assert 'DROP TABLE IF EXISTS "JOURNEY"."DEDUPLICATED_TRACKS"' in cleanup
+    assert 'DROP TABLE IF EXISTS "JOURNEY"."CHOSEN_COPIES"' in cleanup
+    assert "JOURNEY_EVENTS" not in cleanup  # dbt_tracks_flow took it over
 
 
 def test_snowflake_identifiers_are_upper_case_and_quoted():
@@ -90,8 +90,90 @@ def test_unknown_dialect_lists_the_valid_ones():
 
 def test_journey_length_changes_flow_columns():
     plan = render_plan(params(journey_length=3), get_dialect("duckdb"), ("dbt_tracks_flow",))
-    flow = plan.steps[-1].statements[0]
-    assert '"event_3"' in flow and '"event_4"' not in flow
+    events = next(s for s in plan.steps if s.stage == "journey_events").statements[0]
+    assert '"event_3"' in events and '"event_4"' not in events
+    assert plan.steps[-1].stage == "dbt_tracks_flow"
+
+
+@pytest.mark.parametrize("dialect,renamed", [
+    ("duckdb", 'RENAME TO "dbt_tracks_flow"'), ("bigquery", "RENAME TO `dbt_tracks_flow`"),
+    ("redshift", 'RENAME TO "dbt_tracks_flow"'),
+    ("snowflake", 'RENAME TO "JOURNEY"."DBT_TRACKS_FLOW"'),  # unqualified would move schemas
+])
+def test_flow_takes_over_journey_events_instead_of_copying_it(dialect, renamed):
+    plan = render_plan(params(), get_dialect(dialect))
+    order = [s.stage for s in plan.steps]
+    flow = plan.steps[-1]
+    assert flow.stage == "dbt_tracks_flow"  # after every other reader of journey_events
+    assert {"dbt_mapped_tracks", "dbt_session_tracks", "dbt_track_facts"} < set(order[:-1])
+    sql = " ".join(" ".join(s.split()) for s in flow.statements).lower()
+    dropped = [c for c in ("anonymous_id", "session_sequence_number", "idle_time_minutes")
+               if f"drop column {dialect_quote(dialect, c)}" in sql]
+    assert len(dropped) == 3 and "create" not in sql and "select" not in sql
+    assert renamed.lower() in sql
+    assert "journey_events" not in " ".join(plan.cleanup).lower()
+
+
+def dialect_quote(dialect: str, name: str) -> str:
+    return f"`{name}`" if dialect == "bigquery" else f'"{name}"'
+
+
+def test_without_flow_the_working_table_is_dropped_after_the_run():
+    plan = render_plan(params(), get_dialect("duckdb"), ("dbt_mapped_tracks",))
+    assert '"journey"."journey_events"' in " ".join(plan.cleanup)
+
+
+def test_takeover_rules(tmp_path, monkeypatch):
+    """The widest plain projection takes its working table over, after the table's other
+    readers; reordered or computed columns, or a projection another reader needs, are copied."""
+    from journeyctl import stages
+
+    files = {
+        "w.sql": "{{ config(published=False) }} SELECT id AS a, id AS b, id AS c FROM {{ source() }}",
+        "wide.sql": "SELECT a, c FROM {{ ref('w') }}",
+        "narrow.sql": "SELECT b FROM {{ ref('w') }}",
+        "reordered.sql": "SELECT c, a FROM {{ ref('w') }}",
+        "computed.sql": "SELECT a + b AS s FROM {{ ref('w') }}",
+        "zz_reader.sql": "SELECT a FROM {{ ref('w') }} WHERE b > 0",
+    }
+    for name, sql in files.items():
+        (tmp_path / name).write_text(sql)
+    monkeypatch.setattr(stages, "template_dir", lambda: tmp_path)
+    stages._environment.cache_clear()
+    try:
+        steps = render_plan(params(), get_dialect("duckdb")).steps
+        assert steps[-1].stage == "wide"
+        assert steps[-1].statements[0] == 'ALTER TABLE "journey"."w"\nDROP COLUMN "b"'
+        assert all(s.statements[0].startswith("CREATE") for s in steps[:-1])
+
+        (tmp_path / "zz_reader.sql").write_text("SELECT a FROM {{ ref('w') }} JOIN {{ ref('wide') }} USING (a)")
+        steps = render_plan(params(), get_dialect("duckdb")).steps
+        by_stage = {s.stage: s.statements for s in steps}
+        assert by_stage["wide"][0].startswith("CREATE")  # zz_reader needs it while w exists
+        assert steps[-1].stage == "narrow" and "DROP COLUMN" in by_stage["narrow"][0]
+    finally:
+        stages._environment.cache_clear()
+
+
+def test_printed_script_runs_twice_on_duckdb(tmp_path):
+    """The script replaces its own tables: piping it again over the same database works."""
+    import duckdb
+
+    from tests import edge_events as E
+    from tests.helpers import PUBLISHED
+
+    con = duckdb.connect(str(tmp_path / "x.duckdb"))
+    con.execute(f"CREATE TABLE tracks ({', '.join(f'{n} {k}' for n, k in E.COLUMNS)})")
+    con.executemany(f"INSERT INTO tracks VALUES ({', '.join('?' for _ in E.COLUMNS)})", E.ROWS)
+    script = render_plan(params(), get_dialect("duckdb")).script()
+    for _ in range(2):
+        con.execute(script)
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'journey'").fetchall()}
+    assert tables == set(PUBLISHED)
+    columns = [r[0] for r in con.execute("DESCRIBE journey.dbt_tracks_flow").fetchall()]
+    assert columns == ["event_id", "session_id", "track_sequence_number", "event", "dbt_visitor_id",
+                       "timestamp", "event_2", "event_3", "event_4", "event_5"]
 
 
 def test_function_unknown_to_sqlglot_is_refused(tmp_path, monkeypatch):

@@ -1,7 +1,7 @@
 {{ config(description="Every source event (after deduplication and the NULL rules) is in dbt_track_facts exactly once, and nothing else is.") }}
-{%- from "_macros.sql" import deduplicated_events with context %}
+{%- from "_macros.sql" import usable with context %}
 WITH events AS (
-  {{ deduplicated_events() }}
+  SELECT id FROM {{ source() }} WHERE {{ usable() }} GROUP BY id
 ),
 facts AS (
   SELECT event_id, COUNT(*) AS copies

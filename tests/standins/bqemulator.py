@@ -63,7 +63,10 @@ def start_bigquery(project: str = "test-proj", timeout: float = 60) -> BigQueryS
         raise StandinNotInstalled(f"DuckDB extensions {missing} for bqemulator (in {ext})")
     with starting() as cleanups:
         log = workdir("bqemulator", cleanups) / "server.log"
-        cmd = [exe, "start", "--rest-port", 0, "--grpc-port", 0, "--project", project, "--log-format", "json"]
+        # The venv's python runs the emulator through a shim (see _bqemulator_serve.py); -P
+        # keeps this folder (whose bqemulator.py would shadow the package) off sys.path.
+        python = exe.with_name("python")
+        cmd = [python, "-P", Path(__file__).with_name("_bqemulator_serve.py"), "start", "--rest-port", 0, "--grpc-port", 0, "--project", project, "--log-format", "json"]
         proc = spawn(cmd, log, cleanups)
         port = wait_for(lambda: _rest_port(log), "bqemulator", proc, log, timeout)
         endpoint = f"http://127.0.0.1:{port}"

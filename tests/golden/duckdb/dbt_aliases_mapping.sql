@@ -1,11 +1,29 @@
 CREATE OR REPLACE TABLE "journey"."dbt_aliases_mapping" AS
 WITH "events" AS (
   SELECT
+    "e"."id",
+    "e"."anonymous_id",
+    "e"."user_id",
+    "e"."timestamp",
+    "e"."event"
+  FROM "rudder"."tracks" AS "e"
+  LEFT JOIN "journey"."chosen_copies" AS "repeated"
+    ON "repeated"."id" = "e"."id"
+  WHERE
+    "repeated"."id" IS NULL
+    AND NOT "e"."id" IS NULL
+    AND NOT "e"."timestamp" IS NULL
+    AND (
+      NOT "e"."anonymous_id" IS NULL OR NOT "e"."user_id" IS NULL
+    )
+  UNION ALL
+  SELECT
     "id",
     "anonymous_id",
     "user_id",
-    "timestamp"
-  FROM "journey"."deduplicated_tracks"
+    "timestamp",
+    "event"
+  FROM "journey"."chosen_copies"
 ), "user_ids" AS (
   SELECT
     "user_id"

@@ -1,0 +1,54 @@
+CREATE OR REPLACE TABLE "JOURNEY"."CHOSEN_COPIES" AS
+WITH "USABLE_ROWS" AS (
+  SELECT
+    "ID",
+    "ANONYMOUS_ID",
+    "USER_ID",
+    "TIMESTAMP",
+    "EVENT",
+    "RECEIVED_AT"
+  FROM "RUDDER"."TRACKS"
+  WHERE
+    NOT "ID" IS NULL
+    AND NOT "TIMESTAMP" IS NULL
+    AND (
+      NOT "ANONYMOUS_ID" IS NULL OR NOT "USER_ID" IS NULL
+    )
+), "REPEATS" AS (
+  SELECT
+    "USABLE_ROWS".*
+  FROM "USABLE_ROWS"
+  JOIN (
+    SELECT
+      "ID" AS "REPEATED_ID"
+    FROM "USABLE_ROWS"
+    GROUP BY
+      "ID"
+    HAVING
+      COUNT(*) > 1
+  ) AS "REPEATED"
+    ON "REPEATED"."REPEATED_ID" = "USABLE_ROWS"."ID"
+), "RANKED" AS (
+  /* The earliest received_at, then the earliest timestamp; the other columns only break */
+  /* exact ties, so every warehouse keeps the same copy. */
+  SELECT
+    "ID",
+    "ANONYMOUS_ID",
+    "USER_ID",
+    "TIMESTAMP",
+    "EVENT",
+    ROW_NUMBER() OVER (
+      PARTITION BY "ID"
+      ORDER BY CASE WHEN "RECEIVED_AT" IS NULL THEN 1 ELSE 0 END NULLS FIRST, "RECEIVED_AT" NULLS FIRST, "TIMESTAMP" NULLS FIRST, "EVENT" NULLS FIRST, "ANONYMOUS_ID" NULLS FIRST, "USER_ID" NULLS FIRST
+    ) AS "COPY_NUMBER"
+  FROM "REPEATS"
+)
+SELECT
+  "ID",
+  "ANONYMOUS_ID",
+  "USER_ID",
+  "TIMESTAMP",
+  "EVENT"
+FROM "RANKED"
+WHERE
+  "COPY_NUMBER" = 1;
