@@ -27,7 +27,6 @@ from journeyctl.render import PipelineParams, render_plan
 from journeyctl.report import collect, format_text, write_html
 from journeyctl.runner import RunResult, execute_run, plan_run, preflight
 from journeyctl.sample import load_sample
-from journeyctl.stages import render_stages
 
 DIALECT_CHOICES = [*DIALECTS, *ALIASES]
 EXIT_CODES = """\b
@@ -362,15 +361,18 @@ def stages(fmt):
     Example:
       journeyctl stages --format json
     """
-    rendered = render_stages({"idle_timeout_minutes": 30, "journey_length": 5, "has_received_at": True})
-    rows = [{"stage": t.name, "inputs": t.inputs, "published": t.published, "description": t.description}
-            for t in rendered]
+    steps = render_plan(PipelineParams(TableName.parse("tracks"), SchemaName.parse("journey")),
+                        get_dialect("duckdb")).steps
+    rows = [{"stage": s.stage, "inputs": s.inputs, "published": s.published,
+             "takes_over": s.takes_over, "description": s.description} for s in steps]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
     width = max(len(r["stage"]) for r in rows)
     for r in rows:
         kind = "" if r["published"] else " (working table, not published)"
+        if r["takes_over"]:
+            kind = f" (made from {r['takes_over']} by dropping its other columns, not copied)"
         click.echo(f"{r['stage']:<{width}}  ← {', '.join(r['inputs'])}{kind}\n"
                    f"{'':<{width}}    {r['description']}")
 

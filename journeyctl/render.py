@@ -60,6 +60,8 @@ class Step:
     """The table the statements build (a staging name during a run)."""
     published_table: TableName
     statements: list[str]
+    takes_over: str | None = None
+    """The working stage whose table this one is made from by dropping columns, if any."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ class Plan:
             {"stage": "setup", "inputs": [], "sql": [*self.setup]},
             *(
                 {"stage": s.stage, "inputs": s.inputs, "table": str(s.table),
-                 "published": s.published, "description": s.description, "sql": s.statements}
+                 "published": s.published, "takes_over": s.takes_over,
+                 "description": s.description, "sql": s.statements}
                 for s in self.steps
             ),
             *([{"stage": "cleanup", "inputs": [], "sql": [*self.cleanup]}] if self.cleanup else []),
@@ -254,10 +257,11 @@ def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...
     steps = [
         Step(stage=t.name, description=t.description, inputs=t.inputs, published=t.published,
              template=t.path, table=table_for(t.name), published_table=params.table_for(t.name),
-             statements=statements(t))
+             statements=statements(t),
+             takes_over=takeovers[t.name].working if t.name in takeovers else None)
         for t in ordered if t.name in chosen
     ]
-    taken_over = {takeovers[s.stage].working for s in steps if s.stage in takeovers}
+    taken_over = {s.takes_over for s in steps}
     working = [s.table.to_table() for s in steps if not s.published and s.stage not in taken_over]
     return Plan(dialect=dialect, params=params, steps=steps,
                 setup=[generate(create_schema, dialect, "setup")],

@@ -90,3 +90,20 @@ def test_selecting_one_stage_rebuilds_only_it(db, built):
     run_pipeline(db, params(), select=("dbt_tracks_flow",))
     assert read_tables(db, params())["dbt_tracks_flow"] == built["dbt_tracks_flow"]
     assert db.count_rows(params().table_for("dbt_mapped_tracks")) == 0
+
+
+@pytest.mark.parametrize("compress,expected", [(None, {"Uncompressed"}), (True, {"DICT_FSST"})])
+def test_duckdb_text_compression_is_a_target_choice_with_the_same_rows(tmp_path, compress, expected):
+    from journeyctl.config import Target
+    from journeyctl.connectors import connect
+
+    options = {"path": str(tmp_path / "c.duckdb")} | ({"compress_strings": compress} if compress else {})
+    with connect(Target("test", "duckdb", options, tmp_path)) as connector:
+        load(connector, "tracks", E.COLUMNS, E.ROWS * 100)
+        run_pipeline(connector, params())
+        connector.execute("CHECKPOINT")
+        methods = {r[0] for r in connector.query(
+            "SELECT compression FROM pragma_storage_info('journey.dbt_track_facts') "
+            "WHERE column_name = 'event' AND segment_type = 'VARCHAR'")}
+        assert methods == expected
+        assert read_tables(connector, params())["dbt_aliases_mapping"] == E.ALIASES
