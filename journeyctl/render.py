@@ -169,11 +169,13 @@ def compile_query(t: RenderedTemplate, dialect: Dialect, source: TableName,
 @dataclass(frozen=True)
 class Takeover:
     """A published stage that is a plain column projection of a working table, and its last
-    reader: it is built by dropping the other columns from that table and renaming it —
-    metadata only on every warehouse — instead of copying every row."""
+    reader: it is built by dropping the other columns from that table and renaming it (a
+    catalog change on DuckDB, Snowflake and BigQuery) instead of copying every row."""
 
     working: str
     drop: tuple[str, ...]
+    after: tuple[str, ...]
+    """The working table's other readers, which must run first."""
 
     def statements(self, working: exp.Table, table: exp.Table) -> list[exp.Expression]:
         drops = [exp.Alter(this=working.copy(), kind="TABLE",
@@ -185,7 +187,8 @@ class Takeover:
 
 def column_projection(tree: exp.Expression) -> tuple[str, list[str]] | None:
     """(stage, columns) when `tree` is exactly `SELECT a, b, … FROM ref(stage)`."""
-    if not isinstance(tree, exp.Select) or set(k for k, v in tree.args.items() if v) != {"expressions", "from_"}:
+    used = {k for k, v in tree.args.items() if v}
+    if not isinstance(tree, exp.Select) or used != {"expressions", "from_"}:
         return None
     table = tree.args["from_"].this
     if not isinstance(table, exp.Table) or table.args.get("db") or not table.name.startswith(REF_MARKER):
@@ -209,10 +212,10 @@ def find_takeovers(templates: dict[str, RenderedTemplate],
         if (templates[working].published or len(set(available)) != len(available) or "*" in available
                 or not all(c in remaining for c in columns)):  # columns must keep the table's order
             continue
-        readers = [r for r in templates if working in templates[r].refs and r != name]
+        readers = tuple(r for r in sorted(templates) if working in templates[r].refs and r != name)
         if any(name in reachable(r, lambda n: templates[n].refs) for r in readers):
             continue  # another reader needs this stage first: it cannot also come last
-        takeover = Takeover(working, tuple(c for c in available if c not in columns))
+        takeover = Takeover(working, tuple(c for c in available if c not in columns), readers)
         if working not in best or len(takeover.drop) < len(best[working][1].drop):
             best[working] = (name, takeover)
     return {name: takeover for name, takeover in best.values()}
@@ -235,9 +238,8 @@ def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...
     templates = render_templates(params.template_params())
     trees = {name: parse_template(t) for name, t in templates.items()}
     takeovers = find_takeovers(templates, trees)
-    last_readers = {name: [r for r in templates if to.working in templates[r].refs and r != name]
-                    for name, to in takeovers.items()}
-    ordered = dependency_order(templates.values(), after=last_readers)
+    ordered = dependency_order(templates.values(),
+                               after={name: to.after for name, to in takeovers.items()})
     chosen = set(select_stages(ordered, select))
 
     def table_for(stage: str) -> TableName:
