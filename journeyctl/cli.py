@@ -11,6 +11,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,14 +20,15 @@ from journeyctl.config import Config, idle_timeout, journey_length, load_config
 from journeyctl.connectors import connect
 from journeyctl.connectors.base import Connector
 from journeyctl.dialects import ALIASES, DIALECTS, get_dialect
-from journeyctl.doctor import diagnose
-from journeyctl.datatests import data_test_names, format_run, render_data_tests, run_data_tests
 from journeyctl.errors import ExecutionError, JourneyError, redact
 from journeyctl.names import SchemaName, TableName
 from journeyctl.render import PipelineParams, render_plan
-from journeyctl.report import collect, format_text, write_html
-from journeyctl.runner import RunResult, execute_run, plan_run, preflight
-from journeyctl.sample import load_sample
+
+if TYPE_CHECKING:
+    from journeyctl.runner import RunResult
+
+# What only some commands need (running, tests, reports, samples) is imported by them, so that
+# `render`, the command other tools pipe from, starts fast (benchmarks/render_speed.py).
 
 DIALECT_CHOICES = [*DIALECTS, *ALIASES]
 EXIT_CODES = """\b
@@ -225,6 +227,8 @@ def run(ctx, target, dry_run, test_after, fmt, **opts):
       journeyctl run --test                   # then check the tables (exit 5 on a failure)
       journeyctl run --format json | jq .stages
     """
+    from journeyctl.datatests import format_run, render_data_tests, run_data_tests
+    from journeyctl.runner import execute_run, plan_run, preflight
     connector = open_target(ctx, target)
     if dry_run:
         params = pipeline_params(ctx.obj["config"], connector.dialect.default_source, opts,
@@ -276,6 +280,7 @@ def datatest(ctx, names, target, fmt, list_only, **opts):
       journeyctl test --target bq session_gaps track_sequence_numbers
       journeyctl test --format json | jq '.tests[] | select(.passed | not)'
     """
+    from journeyctl.datatests import format_run, render_data_tests, run_data_tests
     config: Config = ctx.obj["config"]
     if list_only:
         params = pipeline_params(config, "tracks", opts)
@@ -315,6 +320,7 @@ def report(ctx, target, schema, top, out, fmt):
       journeyctl report
       journeyctl report --target sf --top 20 --out report.html
     """
+    from journeyctl.report import collect, format_text, write_html
     config: Config = ctx.obj["config"]
     connector = open_target(ctx, target)
     params = pipeline_params(config, connector.dialect.default_source, {"schema": schema},
@@ -343,6 +349,7 @@ def debug(ctx, target, **opts):
     Example:
       journeyctl debug --target sf
     """
+    from journeyctl.doctor import diagnose
     config: Config = ctx.obj["config"]
     diagnosis = diagnose(config, target, lambda connector: pipeline_params(
         config, connector.dialect.default_source, opts, target_schema=connector.output_schema()))
@@ -395,6 +402,7 @@ def sample(ctx, target, source, n, seed):
     Example:
       journeyctl sample --events 1000000 --seed 7
     """
+    from journeyctl.sample import load_sample
     connector = open_target(ctx, target)
     config: Config = ctx.obj["config"]
     table = TableName.parse(source or config.pipeline.get("source") or connector.dialect.default_source,
@@ -424,7 +432,9 @@ def demo(ctx, n, database):
       journeyctl demo && duckdb journey.duckdb "from journey.dbt_tracks_flow limit 5"
     """
     from journeyctl.config import Target
-    from journeyctl.report import print_summary
+    from journeyctl.report import collect, print_summary, write_html
+    from journeyctl.runner import execute_run, plan_run
+    from journeyctl.sample import load_sample
 
     connector = connect(Target("demo", "duckdb", {"path": str(database)}, Path.cwd()))
     params = PipelineParams(source=TableName.parse("tracks"), schema=SchemaName.parse("journey"))
