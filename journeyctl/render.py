@@ -15,7 +15,6 @@ from typing import Callable
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
-from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from journeyctl.dialects import Dialect, drop_table
 from journeyctl.errors import RenderError
@@ -104,8 +103,9 @@ class Plan:
 
 def generate(tree: exp.Expression, dialect: Dialect, where: str) -> str:
     """Normalise and quote identifiers for `dialect`, then generate, refusing any loss."""
-    tree = normalize_identifiers(tree, dialect=dialect.name)
+    engine = sqlglot.Dialect.get_or_raise(dialect.name)
     for ident in tree.find_all(exp.Identifier):
+        engine.normalize_identifier(ident)  # as the engine resolves it unquoted (Snowflake: upper)
         ident.set("quoted", True)
     try:
         return tree.sql(dialect=dialect.name, pretty=True, unsupported_level=ErrorLevel.RAISE, copy=False)
