@@ -1,5 +1,5 @@
 {{ config(
-    description="Working table: each event with its visitor, gap, session and next events, from each visitor's events sorted once; the published tables are projections of it.",
+    description="Working table: each event with its visitor, gap, session and next events, numbered once per visitor in (timestamp, id) order; the published tables are projections of it.",
     published=False,
 ) }}
 {%- from "_macros.sql" import deduplicated_events, minutes_between, starts_session with context %}
