@@ -25,7 +25,9 @@ import render_speed
 from runner import measure
 
 HERE = Path(__file__).resolve().parent
-JOBS = ("floor", "journeyctl", "baseline")
+JOBS = ("floor", "journeyctl", "journeyctl-sql", "baseline")
+LABELS = {"floor": "floor", "journeyctl": "journeyctl", "journeyctl-sql": "journeyctl's SQL, bare",
+          "baseline": "dbt baseline"}
 
 
 # --- How journeyctl is run: adjust here if its CLI or config changes. -------------------------
@@ -33,6 +35,12 @@ def journeyctl_command(config: Path) -> list[str]:
     # --config is an option of the command group (it is also ./journeyctl.toml in the cwd).
     return [sys.executable, "-m", "journeyctl", "--config", str(config), "run",
             "--target", "bench", "--format", "json"]
+
+
+def journeyctl_plan(config: Path) -> list[str]:
+    """The DuckDB plan `journeyctl run` executes, as JSON (for the journeyctl-sql job)."""
+    return [sys.executable, "-m", "journeyctl", "--config", str(config), "render",
+            "--dialect", "duckdb", "--format", "json"]
 
 
 def journeyctl_config(db: Path, memory_limit: str | None, threads: int | None) -> str:
@@ -47,12 +55,18 @@ def journeyctl_config(db: Path, memory_limit: str | None, threads: int | None) -
 
 
 def command(job: str, db: Path, work: Path, args: argparse.Namespace) -> list[str]:
+    """The job's argv; journeyctl-sql's plan is rendered here, untimed."""
+    config = work / "journeyctl.toml"
+    config.write_text(journeyctl_config(db, args.memory_limit, args.threads))
     if job == "journeyctl":
-        config = work / "journeyctl.toml"
-        config.write_text(journeyctl_config(db, args.memory_limit, args.threads))
         return journeyctl_command(config)
     argv = [sys.executable, str(HERE / "runner.py"), job, "--db", str(db),
             "--temp-dir", str(work / "spill")]
+    if job == "journeyctl-sql":
+        plan = work / "plan.json"
+        plan.write_text(subprocess.run(journeyctl_plan(config), check=True, capture_output=True,
+                                       text=True, cwd=work, env=render_speed.journeyctl_env()).stdout)
+        argv += ["--plan", str(plan)]
     if args.memory_limit:
         argv += ["--memory-limit", args.memory_limit]
     if args.threads:
@@ -87,7 +101,8 @@ def time_job(job: str, events: Path, args: argparse.Namespace) -> dict:
 
 
 def bench_dataset(events: Path, args: argparse.Namespace) -> dict[str, dict]:
-    """Runs interleaved (floor, journeyctl, baseline, floor, ...); a job that fails stops."""
+    """Runs interleaved (floor, journeyctl, journeyctl-sql, baseline, floor, ...); a job that
+    fails stops."""
     runs: dict[str, list[dict]] = {job: [] for job in args.jobs}
     failed: dict[str, str] = {}
     for i in range(args.runs):
@@ -112,12 +127,14 @@ def summarise(runs: list[dict], error: str | None) -> dict:
         for stage in (run["summary"] or {}).get("stages", []):
             name = stage.get("name") or stage.get("stage")  # journeyctl says "stage"
             stages.setdefault(name, []).append(stage)
+    median = lambda items, key: (statistics.median(s[key] for s in items)  # noqa: E731
+                                 if all(key in s for s in items) else None)
     return {
         "runs": len(runs), "error": error,
         "seconds": statistics.median(r["seconds"] for r in runs),
         "max_rss_mb": statistics.median(r["max_rss_mb"] for r in runs),
         "stages": [{"name": name, "rows": items[-1].get("rows"),
-                    "seconds": statistics.median(s["seconds"] for s in items)}
+                    "seconds": median(items, "seconds"), "peak_rss_mb": median(items, "peak_rss_mb")}
                    for name, items in stages.items()],
     }
 
@@ -166,11 +183,15 @@ def report(args: argparse.Namespace, data: list[dict], render: list[dict]) -> st
         out += ["## Pipeline on DuckDB", "",
                 (f"Median of {args.runs} runs, each a fresh process on a fresh copy of the "
                  "events file: wall seconds / peak RSS of that process. floor = one LAG window "
-                 "over all events; baseline = the original dbt sample project's five models "
+                 "over all events; journeyctl's SQL, bare = the statements `journeyctl run` "
+                 "executes, run by benchmarks/runner.py in a process that imports only duckdb "
+                 "(journeyctl's own share of the time and memory is the difference); "
+                 "baseline = the original dbt sample project's five models "
                  "(benchmarks/baseline_dbt)."), "",
-                ("| size | shape | generated in | floor | journeyctl | dbt baseline "
-                 "| journeyctl / floor | baseline / journeyctl |"),
-                "|---|---|---|---|---|---|---|---|"]
+                ("| size | shape | generated in | "
+                 + " | ".join(LABELS[job] for job in JOBS)
+                 + " | journeyctl / floor | baseline / journeyctl |"),
+                "|---|---|---|" + "---|" * (len(JOBS) + 2)]
         for d in data:
             r = d["results"]
             gen = "cached" if d["generate_seconds"] is None else f"{d['generate_seconds']:.1f} s"
@@ -178,14 +199,18 @@ def report(args: argparse.Namespace, data: list[dict], render: list[dict]) -> st
                        + " | ".join(cell(r.get(job, {})) for job in JOBS)
                        + f" | {ratio(r.get('journeyctl'), r.get('floor'))}"
                        + f" | {ratio(r.get('baseline'), r.get('journeyctl'))} |")
-        out += ["", "### Stages (median seconds, from each run's JSON summary)", "",
-                "| size | shape | job | stage | rows | seconds |", "|---|---|---|---|---|---|"]
+        out += ["", "### Stages (medians, from each run's JSON summary)", "",
+                ("Peak RSS so far: the process's peak after the stage (runner.py jobs only), "
+                 "which shows where a run reaches its peak."), "",
+                "| size | shape | job | stage | rows | seconds | peak RSS so far |",
+                "|---|---|---|---|---|---|---|"]
         for d in data:
-            for job in ("journeyctl", "baseline"):
+            for job in ("journeyctl", "journeyctl-sql", "baseline"):
                 for s in d["results"].get(job, {}).get("stages", []):
                     rows = f"{s['rows']:,}" if isinstance(s.get("rows"), int) else "-"
-                    out.append(f"| {d['rows']:,} | {d['shape']} | {job} | {s['name']} | "
-                               f"{rows} | {s['seconds']:.2f} |")
+                    peak = f"{s['peak_rss_mb']:.0f} MiB" if s.get("peak_rss_mb") else "-"
+                    out.append(f"| {d['rows']:,} | {d['shape']} | {LABELS[job]} | {s['name']} | "
+                               f"{rows} | {s['seconds']:.2f} | {peak} |")
     if render:
         out += ["", "## Render speed", "",
                 "Whole process, cold interpreter each time: median wall time, and peak RSS.", "",
@@ -206,7 +231,7 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit ('' = none)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="DuckDB threads")
     parser.add_argument("--jobs", default=",".join(JOBS),
-                        help="comma subset of floor,journeyctl,baseline")
+                        help="comma subset of " + ",".join(JOBS))
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--render-runs", type=int, default=10,
                         help="runs per render-speed command; 0 skips render speed")

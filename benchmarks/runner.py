@@ -1,4 +1,5 @@
-"""Run one process and measure it; or, as a script, run the floor or the dbt baseline on DuckDB.
+"""Run one process and measure it; or, as a script, run the floor, the dbt baseline or journeyctl's
+rendered SQL on DuckDB, in a process that imports nothing but duckdb.
 
 measure(argv): wall time and peak RSS of one child process (os.wait4 gives that child's own
 rusage, so nothing else is counted), plus its stdout.
@@ -6,10 +7,14 @@ rusage, so nothing else is counted), plus its stdout.
 As a script it runs one job on a DuckDB file in this process and prints a JSON run summary
 in the same shape as `journeyctl run --format json`:
   {"target": "duckdb", "dialect": "duckdb", "seconds": total,
-   "stages": [{"name": ..., "seconds": ..., "rows": ...}, ...]}
-bench.py starts it in a fresh process per run and measures that process's wall time and RSS.
+   "stages": [{"name": ..., "seconds": ..., "rows": ..., "peak_rss_mb": ...}, ...]}
+(peak_rss_mb: the process's peak RSS so far, read after the stage). bench.py starts it in a
+fresh process per run and measures that process's wall time and RSS.
 
-Usage: python benchmarks/runner.py {floor,baseline} --db events.duckdb [--memory-limit 2GB]
+Usage: python benchmarks/runner.py {floor,baseline,journeyctl-sql} --db events.duckdb
+       [--plan plan.json] [--memory-limit 2GB]
+journeyctl-sql runs the plan `journeyctl render --dialect duckdb --format json` printed: the
+same statements as `journeyctl run`, without journeyctl's own Python in the process.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -96,17 +102,25 @@ def baseline_sql(model: str) -> str:
     return DBT_CALL.sub(r"\1", (BASELINE_DIR / f"{model}.sql").read_text())
 
 
-def stages(job: str) -> list[tuple[str, str]]:
-    """(table name, SELECT) pairs that the job materialises, in order."""
+def stages(job: str, plan: str | None = None) -> list[tuple[str, str | None, list[str]]]:
+    """(stage, table to count or None, statements) triples that the job runs, in order."""
     if job == "floor":
-        return [("floor", FLOOR_SQL)]
+        return [("floor", "floor", [f"CREATE OR REPLACE TABLE floor AS {FLOOR_SQL}"])]
     if job == "baseline":
-        return [(model, baseline_sql(model)) for model in BASELINE_MODELS]
+        return [(model, model, [f"CREATE OR REPLACE TABLE {model} AS {baseline_sql(model)}"])
+                for model in BASELINE_MODELS]
+    if job == "journeyctl-sql":
+        return [(step["stage"], step.get("table"), step["sql"])
+                for step in json.loads(Path(plan).read_text())]
     raise ValueError(f"unknown job {job!r}")
 
 
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run(job: str, db: str, memory_limit: str | None = None, threads: int | None = None,
-        temp_dir: str | None = None) -> dict:
+        temp_dir: str | None = None, plan: str | None = None) -> dict:
     start = time.perf_counter()
     summary = {"target": "duckdb", "dialect": "duckdb", "seconds": None, "stages": []}
     with duckdb.connect(db) as con:
@@ -114,24 +128,32 @@ def run(job: str, db: str, memory_limit: str | None = None, threads: int | None 
                             ("temp_directory", temp_dir)):
             if value:
                 con.execute(f"SET {name} = '{value}'")
-        for table, select in stages(job):
+        if job == "journeyctl-sql":  # as journeyctl's duckdb target sets it by default
+            con.execute("SET disabled_compression_methods = 'dict_fsst'")
+        for stage, table, statements in stages(job, plan):
             began = time.perf_counter()
-            rows = con.execute(f"CREATE OR REPLACE TABLE {table} AS {select}").fetchone()[0]
-            summary["stages"].append({"name": table, "seconds": time.perf_counter() - began,
-                                      "rows": rows})
+            for sql in statements:
+                con.execute(sql)
+            if table is None:  # journeyctl's setup and cleanup
+                continue
+            rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            summary["stages"].append({"name": stage, "seconds": time.perf_counter() - began,
+                                      "rows": rows, "peak_rss_mb": round(peak_rss_mb())})
     summary["seconds"] = time.perf_counter() - start
     return summary
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("job", choices=("floor", "baseline"))
+    parser.add_argument("job", choices=("floor", "baseline", "journeyctl-sql"))
     parser.add_argument("--db", required=True, help="DuckDB file holding a `tracks` table")
+    parser.add_argument("--plan", help="journeyctl-sql: the JSON of `journeyctl render --format json`")
     parser.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 2GB")
     parser.add_argument("--threads", type=int, help="DuckDB threads")
     parser.add_argument("--temp-dir", help="DuckDB temp_directory for spilling")
     args = parser.parse_args()
-    print(json.dumps(run(args.job, args.db, args.memory_limit, args.threads, args.temp_dir)))
+    print(json.dumps(run(args.job, args.db, args.memory_limit, args.threads, args.temp_dir,
+                         args.plan)))
 
 
 if __name__ == "__main__":
