@@ -119,6 +119,11 @@ def bench_dataset(events: Path, args: argparse.Namespace) -> dict[str, dict]:
     return {job: summarise(runs[job], failed.get(job)) for job in args.jobs}
 
 
+def median_of(items: list[dict], key: str) -> float | None:
+    """The median of items[key], or None when some item lacks it."""
+    return statistics.median(i[key] for i in items) if all(key in i for i in items) else None
+
+
 def summarise(runs: list[dict], error: str | None) -> dict:
     if not runs:
         return {"error": error or "not run"}
@@ -127,14 +132,13 @@ def summarise(runs: list[dict], error: str | None) -> dict:
         for stage in (run["summary"] or {}).get("stages", []):
             name = stage.get("name") or stage.get("stage")  # journeyctl says "stage"
             stages.setdefault(name, []).append(stage)
-    median = lambda items, key: (statistics.median(s[key] for s in items)  # noqa: E731
-                                 if all(key in s for s in items) else None)
     return {
         "runs": len(runs), "error": error,
         "seconds": statistics.median(r["seconds"] for r in runs),
         "max_rss_mb": statistics.median(r["max_rss_mb"] for r in runs),
         "stages": [{"name": name, "rows": items[-1].get("rows"),
-                    "seconds": median(items, "seconds"), "peak_rss_mb": median(items, "peak_rss_mb")}
+                    "seconds": median_of(items, "seconds"),
+                    "peak_rss_mb": median_of(items, "peak_rss_mb")}
                    for name, items in stages.items()],
     }
 
