@@ -1,6 +1,6 @@
 """Render speed: whole-process time of `journeyctl render` vs a bare import vs `dbt compile`.
 
-Commands (each run as a fresh process; hyperfine if installed, else N runs and the median):
+Commands (each run as a fresh process, runs interleaved across commands, median of N):
 - python -c pass                                 the interpreter alone
 - python -c "import sqlglot, jinja2, click"      journeyctl's imports, nothing else
 - python -m journeyctl render --dialect snowflake
@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import json
 import os
-import shlex
-import shutil
 import statistics
 import subprocess
 import sys
@@ -77,23 +74,30 @@ def commands(work: Path) -> list[tuple[str, list[str], dict[str, str]]]:
     ]
 
 
-def time_command(argv: list[str], env: dict[str, str], cwd: Path, runs: int) -> dict:
-    """{'median': s, 'runs': n, 'max_rss_mb': MiB or None, 'tool': ..., 'error': str or None}."""
-    first = measure(argv, cwd=cwd, env=env)          # warm-up, and a check that it works
-    if first.error:
-        return {"median": None, "runs": 0, "max_rss_mb": None, "tool": "-", "error": first.error}
-    if shutil.which("hyperfine"):
-        export = cwd / "hyperfine.json"
-        subprocess.run(["hyperfine", "--warmup", "1", "--runs", str(runs), "--shell=none",
-                        "--export-json", str(export), shlex.join(argv)],
-                       cwd=cwd, env=env, check=True, capture_output=True)
-        median = json.loads(export.read_text())["results"][0]["median"]
-        return {"median": median, "runs": runs, "max_rss_mb": first.max_rss_mb,
-                "tool": "hyperfine", "error": None}
-    timed = [measure(argv, cwd=cwd, env=env) for _ in range(runs)]
-    return {"median": statistics.median(r.seconds for r in timed), "runs": runs,
-            "max_rss_mb": max(r.max_rss_mb for r in timed), "tool": "median of runs",
-            "error": next((r.error for r in timed if r.error), None)}
+def time_commands(commands: list[tuple[str, list[str], dict[str, str]]], cwd: Path,
+                  runs: int) -> list[dict]:
+    """One dict per command: {'command', 'median' (s), 'runs', 'max_rss_mb', 'tool', 'error'}.
+
+    Runs are interleaved (A, B, C, A, B, C, ...) so that the machine slowing down or speeding
+    up during the measurement moves every command alike and the ratios stay fair."""
+    results = {label: {"command": label, "median": None, "runs": 0, "max_rss_mb": None,
+                       "tool": "median of interleaved runs", "error": None, "timed": []}
+               for label, _, _ in commands}
+    for i in range(runs + 1):  # the first round is a warm-up, and a check that each works
+        for label, argv, env in commands:
+            r = results[label]
+            if r["error"]:
+                continue
+            run = measure(argv, cwd=cwd, env=env)
+            r["error"] = run.error
+            if i:
+                r["timed"].append(run)
+    for r in results.values():
+        timed = r.pop("timed")
+        if timed and not r["error"]:
+            r.update(median=statistics.median(t.seconds for t in timed), runs=len(timed),
+                     max_rss_mb=max(t.max_rss_mb for t in timed))
+    return list(results.values())
 
 
 def render_speed(runs: int = 10) -> list[dict]:
@@ -110,8 +114,7 @@ def render_speed(runs: int = 10) -> list[dict]:
         (work / "journeyctl.toml").write_text(
             'default_target = "bench"\n[pipeline]\nsource = "tracks"\nschema = "journey"\n'
             '[targets.bench]\ntype = "duckdb"\npath = "events.duckdb"\n')
-        return [{"command": label, **time_command(argv, env, work, runs)}
-                for label, argv, env in commands(work)]
+        return time_commands(commands(work), work, runs)
 
 
 def main() -> None:
