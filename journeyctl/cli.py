@@ -22,7 +22,8 @@ from journeyctl.connectors.base import Connector
 from journeyctl.dialects import ALIASES, DIALECTS, get_dialect
 from journeyctl.errors import ExecutionError, JourneyError, redact
 from journeyctl.names import SchemaName, TableName
-from journeyctl.render import PipelineParams, render_plan
+from journeyctl.plancache import cached_render_plan
+from journeyctl.render import PipelineParams
 
 if TYPE_CHECKING:
     from journeyctl.runner import RunResult
@@ -174,7 +175,7 @@ def render(ctx, dialect, output_dir, fmt, **opts):
     if dialect is None:
         dialect = connect(config.target(None)).dialect_name
     d = get_dialect(dialect)
-    plan = render_plan(pipeline_params(config, d.default_source, opts), d, tuple(opts["select"]))
+    plan = cached_render_plan(pipeline_params(config, d.default_source, opts), d, tuple(opts["select"]))
     if output_dir:
         output_dir.mkdir(parents=True, exist_ok=True)
         files = [("00_setup.sql", "".join(f"{s};\n" for s in plan.setup))]
@@ -368,8 +369,8 @@ def stages(fmt):
     Example:
       journeyctl stages --format json
     """
-    steps = render_plan(PipelineParams(TableName.parse("tracks"), SchemaName.parse("journey")),
-                        get_dialect("duckdb")).steps
+    steps = cached_render_plan(PipelineParams(TableName.parse("tracks"), SchemaName.parse("journey")),
+                               get_dialect("duckdb")).steps
     rows = [{"stage": s.stage, "inputs": s.inputs, "published": s.published,
              "takes_over": s.takes_over, "description": s.description} for s in steps]
     if fmt == "json":
