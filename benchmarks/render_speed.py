@@ -3,7 +3,8 @@
 Commands (each run as a fresh process, runs interleaved across commands, median of N):
 - python -c pass                                 the interpreter alone
 - python -c "import sqlglot, jinja2, click"      journeyctl's imports, nothing else
-- python -m journeyctl render --dialect snowflake
+- python -m journeyctl render --dialect snowflake (warm: its plan cache filled by the warm-up
+  round), and the same with empty caches (a fresh TMPDIR per run)
 - dbt compile of benchmarks/dbt_project (five models, dbt-duckdb), from a venv of its own:
   benchmarks/.venv-dbt, created on first use (needs the package registry once).
 
@@ -70,6 +71,10 @@ def commands(work: Path) -> list[tuple[str, list[str], dict[str, str]]]:
         ('python -c "import sqlglot, jinja2, click"',
          [sys.executable, "-c", "import sqlglot, jinja2, click"], dict(os.environ)),
         ("journeyctl render --dialect snowflake", JOURNEYCTL_RENDER, journeyctl_env()),
+        # Cold: an empty temp dir each run (inside `work`, the cwd, removed after) caches nothing.
+        ("journeyctl render --dialect snowflake, cold caches",
+         ["sh", "-c", 'TMPDIR=$(mktemp -d "$PWD/cold.XXXXXX") exec "$@"', "sh",
+          *JOURNEYCTL_RENDER], journeyctl_env()),
         ("dbt compile (5 models, dbt-duckdb)", dbt_compile, dbt_env),
     ]
 
