@@ -39,8 +39,8 @@ def cache_dir() -> Path | None:
         info = folder.lstat()
     except OSError:
         return None
-    private = stat.S_ISDIR(info.st_mode) and info.st_uid == getuid() and stat.S_IMODE(info.st_mode) == 0o700
-    return folder if private else None
+    private = stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o700
+    return folder if private and info.st_uid == getuid() else None
 
 
 def plan_key(params: PipelineParams, dialect: Dialect, select: tuple[str, ...]) -> str:
@@ -48,7 +48,7 @@ def plan_key(params: PipelineParams, dialect: Dialect, select: tuple[str, ...]) 
                                   jinja2.__version__)).encode())
     for root in (PACKAGE_DIR, stages.template_dir()):
         for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".sql")):
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+            digest.update(str(path).encode() + b"\0" + path.read_bytes())  # Steps keep paths
     return digest.hexdigest()
 
 
