@@ -175,7 +175,8 @@ def render(ctx, dialect, output_dir, fmt, **opts):
     if dialect is None:
         dialect = connect(config.target(None)).dialect_name
     d = get_dialect(dialect)
-    plan = cached_render_plan(pipeline_params(config, d.default_source, opts), d, tuple(opts["select"]))
+    params = pipeline_params(config, d.default_source, opts)
+    plan = cached_render_plan(params, d, tuple(opts["select"]))
     if output_dir:
         output_dir.mkdir(parents=True, exist_ok=True)
         files = [("00_setup.sql", "".join(f"{s};\n" for s in plan.setup))]

@@ -1,7 +1,7 @@
 """Rendered plans kept between processes, as dbt's partial parsing keeps its parse.
 
-Parsing the templates and generating a dialect's SQL with sqlglot is most of a `render`
-once Python has started. A plan depends only on the templates, the pipeline parameters,
+Parsing the templates and generating a dialect's SQL with sqlglot is most of what a `render`
+does beyond importing its libraries. A plan depends only on the templates, the pipeline parameters,
 the dialect, the selection and the code of journeyctl, sqlglot and jinja2; when all of
 those are unchanged, the statements are read back instead of made again. The key hashes
 every one of those inputs, so an edited template or an upgraded sqlglot is a miss, never a
