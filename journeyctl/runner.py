@@ -18,7 +18,7 @@ from typing import Callable
 from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError, ExecutionError
 from journeyctl.render import PipelineParams, Plan, render_plan, render_query
-from journeyctl.stages import render_stages
+from journeyctl.stages import render_templates
 
 STAGING_MARK = "__jc_"
 STAGING_PATTERN = re.compile(rf"(?i).+{STAGING_MARK}[0-9a-f]{{8}}")
@@ -108,7 +108,7 @@ def built_journey_length(connector: Connector, params: PipelineParams) -> int:
     For the commands that read the built tables (`test`, `report`): a missing table is a
     usage error (run first), told before any query fails on it.
     """
-    published = [t.name for t in render_stages(params.template_params()) if t.published]
+    published = [t.name for t in render_templates(params.template_params()).values() if t.published]
     present = {t.name.lower() for t in connector.tables_in_schema(params.schema)}
     missing = [name for name in published if name not in present]
     if missing:

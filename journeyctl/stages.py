@@ -131,11 +131,6 @@ def dependency_order(stages: Iterable[RenderedTemplate],
     return ordered
 
 
-def render_stages(params: dict[str, Any]) -> list[RenderedTemplate]:
-    """Every stage rendered, in dependency order (ties broken by name)."""
-    return dependency_order(render_templates(params).values())
-
-
 def reachable(start: str, edges: Callable[[str], Iterable[str]]) -> set[str]:
     """`start` and every stage reached from it along `edges` (e.g. a stage's refs)."""
     seen, todo = set(), [start]
