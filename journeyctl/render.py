@@ -8,9 +8,10 @@ than drops) anything the dialect cannot express.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Mapping
 
 import sqlglot
 from sqlglot import exp
@@ -20,7 +21,8 @@ from journeyctl.dialects import Dialect, drop_table
 from journeyctl.errors import RenderError
 from journeyctl.names import SchemaName, TableName
 from journeyctl.stages import (REF_MARKER, SOURCE_MARKER, RenderedTemplate, dependency_order,
-                               reachable, render_template, render_templates, select_stages)
+                               reachable, render_template, render_templates, select_stages,
+                               templates_digest)
 
 TableFor = Callable[[str], TableName]  # stage name → the table it is built in
 
@@ -34,12 +36,31 @@ class PipelineParams:
     idle_timeout_minutes: float = 30
     journey_length: int = 5
     has_received_at: bool = True
+    incremental: bool = False
+    """Also build what incremental runs keep between runs (the counted events and the state)."""
+    lookback_hours: float = 6
+
+    def settings(self) -> str:
+        """Everything that shapes the tables' rows, as text: incremental state remembers it, and a
+        change of any of it needs a full rebuild."""
+        from journeyctl import __version__  # the templates' own text is in the fingerprint too
+        return (f"source={self.source}; idle_timeout_minutes={self.idle_timeout_minutes}; "
+                f"journey_length={self.journey_length}; identity=latest_user; "
+                f"journeyctl={__version__}; templates={templates_digest()}")
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.settings().encode()).hexdigest()[:16]
 
     def template_params(self) -> dict:
         return {
             "idle_timeout_minutes": self.idle_timeout_minutes,
             "journey_length": self.journey_length,
             "has_received_at": self.has_received_at,
+            "incremental": self.incremental,
+            "lookback_microseconds": round(self.lookback_hours * 3_600_000_000),
+            "fingerprint": self.fingerprint(),
+            "settings": self.settings(),
+            "run_id": "",  # a run's own id, for the state it writes (render_plan's run_id)
         }
 
     def table_for(self, stage: str) -> TableName:
@@ -229,20 +250,25 @@ def render_query(relative_path: str, params: PipelineParams, dialect: Dialect, *
 
 
 def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...] = (),
-                staging_suffix: str = "") -> Plan:
-    """Render the chosen stages (all by default) for `dialect`, in dependency order.
+                staging_suffix: str = "", *, folder: str = "", outside: Iterable[str] = (),
+                inputs: Mapping[str, TableName] | None = None, run_id: str = "") -> Plan:
+    """Render the chosen stages (all by default) of `folder` for `dialect`, in dependency order.
 
     With a `staging_suffix`, the chosen stages build (and read each other from)
-    suffixed tables; stages outside the selection are read from their published tables.
+    suffixed tables; other stages (and the `outside` names a folder's stages may ref)
+    are read from their published tables, or from the table `inputs` names for them.
     """
-    templates = render_templates(params.template_params())
+    templates = render_templates(params.template_params() | {"run_id": run_id}, folder, outside)
     trees = {name: parse_template(t) for name, t in templates.items()}
     takeovers = find_takeovers(templates, trees)
     ordered = dependency_order(templates.values(),
                                after={name: to.after for name, to in takeovers.items()})
     chosen = set(select_stages(ordered, select))
+    inputs = inputs or {}
 
     def table_for(stage: str) -> TableName:
+        if stage in inputs:
+            return inputs[stage]
         return params.table_for(stage + staging_suffix if stage in chosen else stage)
 
     def statements(t: RenderedTemplate) -> list[str]:

@@ -34,6 +34,28 @@ class StageResult:
 
 
 @dataclass
+class IncrementalSummary:
+    """What an incremental run (or the full build that starts one) did."""
+
+    mode: str
+    """"incremental", or "full" (with the reason)."""
+    reason: str | None = None
+    state_advanced: bool = True
+    """False when --select left tables out: the state and kept events stay, the next run redoes it."""
+    rows_read: int | None = None
+    events_changed: int | None = None
+    visitors_affected: int | None = None
+    rows_replaced: dict[str, dict[str, int]] = field(default_factory=dict)
+    high_water_mark: object = None
+    unseen_rows: int | None = None
+    """Source rows whose received_at is NULL: no incremental run reads them; --full-refresh does."""
+
+    def as_json(self) -> dict:
+        return vars(self) | {"high_water_mark": None if self.high_water_mark is None
+                             else str(self.high_water_mark)}
+
+
+@dataclass
 class RunResult:
     target: str
     dialect: str
@@ -44,6 +66,7 @@ class RunResult:
     """Rows rule 1 of the contract leaves out (no id, no timestamp, or no visitor)."""
     duplicate_rows: int | None = None
     """Extra deliveries of an id that rule 2 collapsed."""
+    incremental: IncrementalSummary | None = None
 
     def as_json(self) -> dict:
         return {
@@ -54,6 +77,7 @@ class RunResult:
             "unusable_rows": self.unusable_rows,
             "duplicate_rows": self.duplicate_rows,
             "stages": [vars(s) | {"seconds": round(s.seconds, 3)} for s in self.stages],
+            **({"incremental": self.incremental.as_json()} if self.incremental else {}),
         }
 
 
@@ -63,6 +87,11 @@ class RunPlan:
 
     plan: Plan
     publish: list[str]
+    incremental: bool = False
+    """The publish applies changes to the published tables in one transaction (DML only)."""
+    check: Callable[[Connector], None] | None = None
+    """Run inside that transaction, before COMMIT; raising rolls it back."""
+    before_publish: Callable[[Connector, RunResult], None] | None = None
 
     def statements(self) -> list[tuple[str, str]]:
         """(label, sql) pairs in execution order, for --dry-run."""
@@ -123,10 +152,16 @@ def built_journey_length(connector: Connector, params: PipelineParams) -> int:
 def plan_run(connector: Connector, params: PipelineParams, select: tuple[str, ...] = (),
              run_id: str | None = None) -> RunPlan:
     """The selected stages rendered into this run's staging tables, and how to publish them."""
-    suffix = STAGING_MARK + (run_id or secrets.token_hex(4))
-    plan = render_plan(params, connector.dialect, select, staging_suffix=suffix)
-    pairs = [(s.table, s.published_table) for s in plan.steps if s.published]
-    return RunPlan(plan=plan, publish=connector.publish_statements(pairs))
+    run_id = run_id or secrets.token_hex(4)
+    plan = render_plan(params, connector.dialect, select, staging_suffix=STAGING_MARK + run_id,
+                       run_id=run_id)
+    return RunPlan(plan=plan, publish=publish_statements(connector, plan))
+
+
+def publish_statements(connector: Connector, plan: Plan, last: str | None = None) -> list[str]:
+    """How the connector replaces each published table by its staging table; stage `last` last."""
+    steps = sorted((s for s in plan.steps if s.published), key=lambda s: s.stage == last)
+    return connector.publish_statements([(s.table, s.published_table) for s in steps])
 
 
 def execute_run(connector: Connector, run: RunPlan, report: Report = lambda _: None) -> RunResult:
@@ -147,14 +182,23 @@ def execute_run(connector: Connector, run: RunPlan, report: Report = lambda _: N
             seconds = time.perf_counter() - t0
             result.stages.append(StageResult(step.stage, str(step.published_table), seconds, rows))
             report(f"[{i}/{len(plan.steps)}] {step.stage}: {rows:,} rows in {seconds:.2f} s")
-        report("publishing …")
-        connector.run_publish(run.publish, lambda sql: _execute(connector, sql, "publish"))
+        if run.before_publish is not None:
+            run.before_publish(connector, result)
+        execute = lambda sql: _execute(connector, sql, "publish")  # noqa: E731
+        if run.incremental:
+            report("applying the changes …")
+            connector.run_transaction(run.publish, execute,
+                                      run.check and (lambda: run.check(connector)))
+        else:
+            report("publishing …")
+            connector.run_publish(run.publish, execute)
     except BaseException:
         _drop_quietly(connector, [s.table for s in plan.steps])
         raise
     for sql in plan.cleanup:
         _execute(connector, sql, "cleanup")
-    _profile_source(connector, plan, result)
+    if not run.incremental:  # an incremental run's journey_events holds the affected visitors only
+        _profile_source(connector, plan, result)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -8,6 +8,7 @@ macros). Rendering a template records the stages it `ref()`s and whether it read
 from __future__ import annotations
 
 import graphlib
+import hashlib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -61,6 +62,7 @@ class RenderedTemplate:
     reads_source: bool = False
     description: str = ""
     published: bool = True
+    enabled: bool = True
 
     @property
     def inputs(self) -> list[str]:
@@ -82,8 +84,8 @@ def render_template(relative_path: str, params: dict[str, Any]) -> RenderedTempl
         out.reads_source = True
         return SOURCE_MARKER
 
-    def config(description: str = "", published: bool = True) -> str:
-        out.description, out.published = description, published
+    def config(description: str = "", published: bool = True, enabled: bool = True) -> str:
+        out.description, out.published, out.enabled = description, published, enabled
         return ""
 
     try:
@@ -96,17 +98,30 @@ def render_template(relative_path: str, params: dict[str, Any]) -> RenderedTempl
     return out
 
 
-def stage_files() -> list[str]:
-    """Stage template file names (not macros), sorted."""
+@cache
+def templates_digest() -> str:
+    """A hash of every template's text: a changed template is a changed pipeline."""
     root = template_dir()
-    return sorted(p.name for p in root.glob("*.sql") if not p.name.startswith("_"))
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.sql")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
-def render_templates(params: dict[str, Any]) -> dict[str, RenderedTemplate]:
-    """Every stage rendered, by name; a ref() to no stage is an error."""
-    rendered = {t.name: t for t in (render_template(f, params) for f in stage_files())}
+def stage_files(folder: str = "") -> list[str]:
+    """Stage template paths (not macros) in `folder` of sql_templates/, sorted."""
+    root = template_dir()
+    return sorted(str(p.relative_to(root)) for p in (root / folder).glob("*.sql")
+                  if not p.name.startswith("_"))
+
+
+def render_templates(params: dict[str, Any], folder: str = "",
+                     outside: Iterable[str] = ()) -> dict[str, RenderedTemplate]:
+    """Every enabled stage of `folder` rendered, by name; a ref() to no stage (of the folder, or
+    named in `outside`) is an error."""
+    rendered = {t.name: t for t in (render_template(f, params) for f in stage_files(folder)) if t.enabled}
     for t in rendered.values():
-        unknown = [r for r in t.refs if r not in rendered]
+        unknown = [r for r in t.refs if r not in rendered and r not in outside]
         if unknown:
             raise RenderError(f"{t.path}: ref({unknown[0]!r}) names no stage; "
                               f"stages are: {', '.join(sorted(rendered))}")
@@ -118,7 +133,8 @@ def dependency_order(stages: Iterable[RenderedTemplate],
     """Stages in dependency order, ties broken by name; `after` adds ordering-only edges."""
     after = after or {}
     by_name = {t.name: t for t in stages}
-    graph = graphlib.TopologicalSorter({n: [*t.refs, *after.get(n, ())] for n, t in by_name.items()})
+    graph = graphlib.TopologicalSorter({n: [*(r for r in t.refs if r in by_name), *after.get(n, ())]
+                                        for n, t in by_name.items()})
     try:
         graph.prepare()
     except graphlib.CycleError as e:
@@ -168,5 +184,5 @@ def select_stages(stages: list[RenderedTemplate], selectors: tuple[str, ...]) ->
             chosen |= reachable(name, lambda n: downstream[n])
     for s in reversed(stages):
         if s.name in chosen:
-            chosen |= {r for r in s.refs if not by_name[r].published}
+            chosen |= {r for r in s.refs if r in by_name and not by_name[r].published}
     return [s.name for s in stages if s.name in chosen]

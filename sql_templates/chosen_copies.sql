@@ -2,7 +2,7 @@
     description="Working table: for each id delivered more than once, the one copy that counts (contract rule 2). Ids seen once need no choice, so only the repeats are sorted.",
     published=False,
 ) }}
-{%- from "_macros.sql" import usable with context %}
+{%- from "_macros.sql" import copy_order, usable with context %}
 WITH usable_rows AS (
   SELECT id, anonymous_id, user_id, timestamp, event{{ ", received_at" if has_received_at }}
   FROM {{ source() }}
@@ -15,18 +15,11 @@ repeats AS (
     ON repeated.repeated_id = usable_rows.id
 ),
 ranked AS (
-  -- The earliest received_at, then the earliest timestamp; the other columns only break
-  -- exact ties, so every warehouse keeps the same copy.
   SELECT
-    id, anonymous_id, user_id, timestamp, event,
-    ROW_NUMBER() OVER (
-      PARTITION BY id
-      ORDER BY
-        {%- if has_received_at %} CASE WHEN received_at IS NULL THEN 1 ELSE 0 END, received_at,{% endif %}
-        timestamp, event, anonymous_id, user_id
-    ) AS copy_number
+    repeats.*,
+    ROW_NUMBER() OVER (PARTITION BY id ORDER BY {{ copy_order() }}) AS copy_number
   FROM repeats
 )
-SELECT id, anonymous_id, user_id, timestamp, event
+SELECT id, anonymous_id, user_id, timestamp, event{{ ", received_at" if has_received_at }}
 FROM ranked
 WHERE copy_number = 1

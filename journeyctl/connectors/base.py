@@ -6,7 +6,7 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Iterable, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Sequence
 
 from sqlglot import exp
 
@@ -152,6 +152,25 @@ class Connector(ABC):
         try:
             for sql in statements:
                 execute(sql)
+        except BaseException:
+            try:
+                self.execute(self.render(exp.Rollback()))
+            except Exception:
+                pass
+            raise
+
+    def run_transaction(self, statements: Sequence[str], execute,
+                        check: Callable[[], None] | None = None) -> None:
+        """Execute DML `statements` as one transaction: all of them, or (on any failure, or
+        when `check`, run just before COMMIT, raises) none. Snowflake commits an open
+        transaction on DDL, so only DML belongs here."""
+        execute(self.render(exp.Transaction()))
+        try:
+            for sql in statements:
+                execute(sql)
+            if check is not None:
+                check()
+            execute(self.render(exp.Commit()))
         except BaseException:
             try:
                 self.execute(self.render(exp.Rollback()))

@@ -200,6 +200,12 @@ class BigQueryConnector(Connector):
         for sql in statements:
             execute(sql)
 
+    def run_transaction(self, statements: Sequence[str], execute, check=None) -> None:
+        """One script (one query job): BigQuery keeps a multi-statement transaction only within a
+        script, and rolls it back whole when a statement fails. `check` cannot run inside it; a
+        concurrent transaction on the same tables makes BigQuery abort one of the two instead."""
+        execute(";\n".join([self.render(exp.Transaction()), *statements, self.render(exp.Commit())]) + ";")
+
 
 def _message(error: Exception) -> str:
     """A Google API error's own message: the job's first error (and the job id), else the

@@ -1,0 +1,31 @@
+{{ config(
+    description="Incremental: each id read again whose counted copy (rule 2, over the kept copy and the new ones) is new or differs from the kept one.",
+    published=False,
+) }}
+{%- from "_macros.sql" import copy_order, differs, usable with context %}
+{%- from "incremental/_events.sql" import event_columns with context %}
+WITH candidates AS (
+  SELECT {{ event_columns() }}
+  FROM {{ ref('inc_batch') }}
+  WHERE {{ usable() }}
+  UNION ALL
+  SELECT {{ event_columns("kept.") }}
+  FROM {{ ref('journeyctl_events') }} AS kept
+  JOIN (SELECT id AS read_id FROM {{ ref('inc_batch') }} GROUP BY id) AS read_again
+    ON read_again.read_id = kept.id
+),
+ranked AS (
+  SELECT
+    candidates.*,
+    ROW_NUMBER() OVER (PARTITION BY id ORDER BY {{ copy_order() }}) AS copy_number
+  FROM candidates
+)
+SELECT {{ event_columns("r.") }}
+FROM ranked AS r
+LEFT JOIN {{ ref('journeyctl_events') }} AS kept
+  ON kept.id = r.id
+WHERE r.copy_number = 1
+  AND (kept.id IS NULL
+    {%- for column in ["anonymous_id", "user_id", "timestamp", "event", "received_at"] %}
+    OR {{ differs("kept." ~ column, "r." ~ column) }}
+    {%- endfor %})
