@@ -201,6 +201,20 @@ def print_run_summary(result: RunResult) -> None:
     if result.source_rows is not None:
         log(f"source: {result.source_rows:,} rows; left out {result.unusable_rows:,} without id, "
             f"timestamp or visitor, and {result.duplicate_rows:,} duplicate deliveries")
+    inc = result.incremental
+    if inc is not None and inc.mode == "incremental":
+        log(f"incremental: {inc.rows_read:,} source rows read, {inc.events_changed:,} events new or "
+            f"changed, {inc.visitors_affected:,} visitors affected; high-water mark {inc.high_water_mark}")
+        for table, n in inc.rows_replaced.items():
+            log(f"  {table}: {n['removed']:,} rows replaced by {n['written']:,}")
+        if inc.unseen_rows:
+            log(f"note: {inc.unseen_rows:,} source rows have no received_at; incremental runs cannot "
+                "see them, `journeyctl run --full-refresh` takes them in")
+        if not inc.state_advanced:
+            log("note: --select left tables out, so the incremental state did not move; "
+                "the next run without --select brings every table up to date")
+    elif inc is not None:
+        log(f"incremental: full build ({inc.reason}); high-water mark {inc.high_water_mark}")
     log(f"done: {len(result.stages)} stages on {result.target} ({result.dialect}) "
         f"in {result.seconds:.2f} s")
 
@@ -208,34 +222,47 @@ def print_run_summary(result: RunResult) -> None:
 @cli.command()
 @click.option("--target", "-t", help="Target from journeyctl.toml (default: default_target).")
 @pipeline_options
+@click.option("--incremental", is_flag=True, default=None,
+              help="Recompute only the visitors that rows loaded since the last run touch "
+                   "(default: [pipeline] incremental). The first run builds everything.")
+@click.option("--full-refresh", is_flag=True,
+              help="Rebuild everything from the whole source (and, when incremental, record new state).")
 @click.option("--dry-run", is_flag=True, help="Print every statement the run would execute, and stop.")
 @click.option("--test", "test_after", is_flag=True,
               help="Run the data tests (as `journeyctl test`) on the published tables right after; exit 5 if one fails.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: print a run summary (stages, rows, seconds) on stdout.")
 @click.pass_context
-def run(ctx, target, dry_run, test_after, fmt, **opts):
+def run(ctx, target, incremental, full_refresh, dry_run, test_after, fmt, **opts):
     """Build the journey tables on a target.
 
     Stages are built into staging tables named for this run; only when all have
     succeeded do they replace the published tables, so a failed run leaves the
-    previous tables exactly as they were.
+    previous tables exactly as they were. An incremental run recomputes only the
+    visitors that newly loaded rows touch and replaces their rows in one transaction;
+    the result equals a full rebuild.
 
     \b
     Examples:
       journeyctl run                          # default target (./journey.duckdb)
       journeyctl run --target bq --idle-timeout 45
+      journeyctl run --incremental            # only what rows loaded since the last run touch
+      journeyctl run --incremental --full-refresh   # rebuild, and record incremental state
       journeyctl run --select dbt_tracks_flow+ --dry-run
       journeyctl run --test                   # then check the tables (exit 5 on a failure)
       journeyctl run --format json | jq .stages
     """
     from journeyctl.datatests import format_run, render_data_tests, run_data_tests
+    from journeyctl.incremental import plan_incremental_run
     from journeyctl.runner import execute_run, plan_run, preflight
+    config: Config = ctx.obj["config"]
+    incremental = config.incremental(incremental)
+    select = tuple(opts["select"])
     connector = open_target(ctx, target)
-    if dry_run:
-        params = pipeline_params(ctx.obj["config"], connector.dialect.default_source, opts,
-                                 target_schema=connector.output_schema())
-        for label, sql in plan_run(connector, params, tuple(opts["select"])).statements():
+    params = pipeline_params(config, connector.dialect.default_source, opts,
+                             target_schema=connector.output_schema())
+    if dry_run and not incremental:  # a full run's statements need no connection
+        for label, sql in plan_run(connector, params, select).statements():
             click.echo(f"-- {label}\n{sql};\n")
         for test in render_data_tests(params, connector.dialect) if test_after else []:
             click.echo(f"-- data test {test.name}\n{test.sql};\n")
@@ -243,9 +270,16 @@ def run(ctx, target, dry_run, test_after, fmt, **opts):
     log(f"connecting to {connector.describe()} …")
     tests = None
     with connector:
-        params = preflight(connector, pipeline_params(ctx.obj["config"], connector.dialect.default_source,
-                                                      opts, target_schema=connector.output_schema()))
-        result = execute_run(connector, plan_run(connector, params, tuple(opts["select"])), log)
+        params = preflight(connector, params)
+        if incremental:
+            planned = plan_incremental_run(connector, params, select, full_refresh, report=log)
+        else:
+            planned = plan_run(connector, params, select)
+        if dry_run:  # an incremental plan depends on the target's state: read, nothing written
+            for label, sql in planned.statements():
+                click.echo(f"-- {label}\n{sql};\n")
+            return
+        result = execute_run(connector, planned, log)
         print_run_summary(result)
         if test_after:
             log("data tests …")

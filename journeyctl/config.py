@@ -27,7 +27,9 @@ MAX_IDLE_TIMEOUT_MINUTES = 7 * 24 * 60
 MAX_JOURNEY_LENGTH = 50
 
 _TOP_KEYS = {"default_target", "pipeline", "targets"}
-_PIPELINE_KEYS = {"source", "schema", "idle_timeout_minutes", "journey_length"}
+_PIPELINE_KEYS = {"source", "schema", "idle_timeout_minutes", "journey_length", "incremental",
+                  "lookback_hours"}
+DEFAULT_LOOKBACK_HOURS = 6
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -69,6 +71,20 @@ def journey_length(value: Any, where: str = "journey_length") -> int:
         raise ConfigError(f"{where} must be a whole number, got {value!r}")
     if not 2 <= value <= MAX_JOURNEY_LENGTH:
         raise ConfigError(f"{where} must be between 2 and {MAX_JOURNEY_LENGTH}, got {value}")
+    return value
+
+
+def lookback_hours(value: Any, where: str = "lookback_hours") -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{where} must be a number of hours, got {value!r}")
+    if not 0 <= value <= 24 * 365:
+        raise ConfigError(f"{where} must be between 0 and {24 * 365} (a year), got {value}")
+    return value
+
+
+def flag(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, got {value!r}")
     return value
 
 
@@ -117,7 +133,14 @@ class Config:
                 else p.get("idle_timeout_minutes", 30)),
             journey_length=journey_length(
                 journey_length_ if journey_length_ is not None else p.get("journey_length", 5)),
+            lookback_hours=lookback_hours(p.get("lookback_hours", DEFAULT_LOOKBACK_HOURS)),
         )
+
+    def incremental(self, flag_value: bool | None = None) -> bool:
+        """--incremental / --full-refresh, else [pipeline] incremental (default false)."""
+        if flag_value is not None:
+            return flag_value
+        return flag(self.pipeline.get("incremental", False), "[pipeline] incremental")
 
 
 def find_config(explicit: str | None, environ: Mapping[str, str] = os.environ) -> Path | None:

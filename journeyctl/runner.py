@@ -98,7 +98,7 @@ class RunPlan:
         return [
             *(("setup", s) for s in self.plan.setup),
             *((f"stage {step.stage}", s) for step in self.plan.steps for s in step.statements),
-            *(("publish", s) for s in self.publish),
+            *(("apply (one transaction)" if self.incremental else "publish", s) for s in self.publish),
             *(("cleanup", s) for s in self.plan.cleanup),
         ]
 
@@ -186,8 +186,7 @@ def execute_run(connector: Connector, run: RunPlan, report: Report = lambda _: N
             run.before_publish(connector, result)
         execute = lambda sql: _execute(connector, sql, "publish")  # noqa: E731
         if run.incremental:
-            report("applying the changes …")
-            connector.run_transaction(run.publish, execute,
+            connector.run_transaction(run.publish, _counting(execute, report, len(run.publish) + 2),
                                       run.check and (lambda: run.check(connector)))
         else:
             report("publishing …")
@@ -201,6 +200,18 @@ def execute_run(connector: Connector, run: RunPlan, report: Report = lambda _: N
         _profile_source(connector, plan, result)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _counting(execute: Callable[[str], None], report: Report, total: int) -> Callable[[str], None]:
+    """`execute`, telling progress before each statement of a transaction (BEGIN … COMMIT)."""
+    done = 0
+
+    def step(sql: str) -> None:
+        nonlocal done
+        done += 1
+        report(f"applying the changes ({done}/{total}) …")
+        execute(sql)
+    return step
 
 
 def _profile_source(connector: Connector, plan: Plan, result: RunResult) -> None:
