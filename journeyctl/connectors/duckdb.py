@@ -85,7 +85,7 @@ class DuckDBConnector(Connector):
         try:
             self.connection.execute(
                 f"INSERT INTO {self.render(table.to_table())} SELECT * FROM read_csv(?, header = false, "
-                "nullstr = '', columns = ?)",
+                "nullstr = '', delim = ',', quote = '\"', escape = '\"', auto_detect = false, columns = ?)",
                 [f.name, {name: kind for name, kind in columns}])
         finally:
             Path(f.name).unlink()
