@@ -69,38 +69,38 @@ ANONYMOUS = ["a1", "a2", "a3", "a4", "u1"]  # an anonymous id equal to a user id
 def source_row(draw, batch: int):
     """One delivered row: ids from small pools (re-deliveries, shared devices and identifies happen
     by themselves), timestamps on a minute grid (ties, gaps of exactly 30 minutes) with jitter,
-    received_at within the lookback of the previous batch's high-water mark, some NULLs."""
+    some NULLs. Its received_at is an offset in half hours from the previous batch's latest
+    received_at (see `batches`): rows loaded late, re-read, or with equal received_at."""
     unusable = draw(st.integers(0, 19)) == 0
     anonymous_id = draw(st.none() | st.sampled_from(ANONYMOUS))
     user_id = draw(st.none() | st.none() | st.sampled_from(USERS))
     minute = draw(st.integers(0, 180))
     jitter = draw(st.sampled_from([timedelta(0), timedelta(0), timedelta(microseconds=1),
                                    timedelta(seconds=59)]))
-    timestamp = BASE + timedelta(minutes=minute) + jitter
-    # batch k is loaded around hour 12 * (k + 1): from 5 h before the last batch's latest row
-    # (re-read, late loads) to 3 h after it
-    received = BASE + timedelta(hours=12 * batch + 20, minutes=draw(st.integers(-300, 180)))
+    received_offset = timedelta(minutes=30 * draw(st.integers(-11, 6)))  # lookback: 6 h = 12 steps
     if batch == 0 and draw(st.integers(0, 9)) == 0:
-        received = None  # only a full build sees these (the contract's guarantee starts after it)
-    row = [draw(st.sampled_from(ID_POOL)), anonymous_id, user_id, timestamp, received,
+        received_offset = None  # only a full build sees these (the contract's guarantee starts after it)
+    row = [draw(st.sampled_from(ID_POOL)), anonymous_id, user_id,
+           BASE + timedelta(minutes=minute) + jitter, received_offset,
            draw(st.sampled_from(["view", "click", "buy"]))]
     if unusable:
         row[draw(st.sampled_from([0, 3]))] = None  # no id, or no timestamp
     if unusable and draw(st.booleans()):
         row[1] = row[2] = None  # no identity
-    return tuple(row)
+    return row
 
 
 @st.composite
 def batches(draw):
-    count = draw(st.integers(1, 4))
-    out = [draw(st.lists(source_row(batch), min_size=1 if batch == 0 else 0, max_size=14))
-           for batch in range(count)]
-    # received_at of batch k must not be older than batch k-1's latest minus the lookback
-    for k in range(1, count):
-        latest = max((r[4] for b in out[:k] for r in b if r[4] is not None), default=None)
-        if latest is not None:
-            out[k] = [r[:4] + (max(r[4], latest - LOOKBACK),) + r[5:] for r in out[k]]
+    """1-4 batches; each row's received_at no older than the previous batch's latest minus the
+    lookback, as the contract's guarantee requires."""
+    out, latest = [], BASE + timedelta(hours=20)
+    for batch in range(draw(st.integers(1, 4))):
+        rows = draw(st.lists(source_row(batch), min_size=1 if batch == 0 else 0, max_size=14))
+        for row in rows:
+            row[4] = None if row[4] is None else latest + row[4]
+        out.append([tuple(r) for r in rows])
+        latest = max([latest, *(r[4] for r in rows if r[4] is not None)])
     return out
 
 
@@ -163,9 +163,11 @@ def test_fixed_batches_equal_a_full_rebuild_on_every_engine(every_engine, tmp_pa
     loaded: list[tuple] = []
     for k, batch in enumerate(BATCHES):
         loaded += batch
-        if batch:
+        if k == 0:
+            w.load(rows=batch, columns=COLUMNS)
+        elif batch:
             with w.connector() as c:
-                append(c, w.params(), batch, first=k == 0)
+                c.insert_rows(w.params().source, COLUMNS, batch)
         result = journeyctl(w.config(), "run", "--target", w.engine, "--incremental", "--test")
         assert result.exit_code == 0, result.stderr
         assert ("full build" in result.stderr) == (k == 0), result.stderr
@@ -263,3 +265,55 @@ def test_a_run_that_another_run_overtook_rolls_back(tmp_path):
         assert tables(c, p) == applied == full_rebuild(f, BATCHES[0] + BATCHES[1], p)
         assert c.count_rows(p.table_for(STATE)) == 1
         assert staging_tables(c, p.schema) == []
+
+
+# --- killed runs ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("at", [
+    "] inc_changes ",            # between stages, before anything is decided
+    "] journey_events ",         # between stages, the affected visitors recomputed half-way
+    "applying the changes (1/",  # before BEGIN
+    "applying the changes (4/",  # inside the transaction: state moved, aliases replaced
+    "applying the changes (9/",  # inside the transaction: some event tables replaced
+])
+def test_a_killed_incremental_run_leaves_the_tables_and_the_next_run_completes(at, tmp_path):
+    """SIGKILL at a point of an incremental run: the tables and the state are as before it (an open
+    transaction is never half-applied), and the next run makes them equal a full rebuild."""
+    from tests.test_safe_runs_warehouses import Held
+    w = Warehouse("duckdb", {"path": "journey.duckdb"}, source="tracks", schema="journey",
+                  base_dir=tmp_path)
+    w.load(rows=BATCHES[0], columns=COLUMNS)
+    config = w.config()
+    assert journeyctl(config, "run", "--incremental").exit_code == 0
+    with w.connector() as c:
+        before = tables(c, w.params())
+        c.insert_rows(w.params().source, COLUMNS, BATCHES[1])
+    held = Held(config, "run", "--incremental", at=at)
+    assert held.kill() < 0
+    with w.connector() as c:
+        assert tables(c, w.params()) == before
+    result = journeyctl(config, "run", "--incremental", "--test")
+    assert result.exit_code == 0, result.stderr
+    assert "recomputing" in result.stderr  # incremental again, not a rebuild
+    with w.connector() as c, duckdb_connector(tmp_path / "full.duckdb") as f:
+        assert tables(c, w.params()) == full_rebuild(f, BATCHES[0] + BATCHES[1], params())
+        assert staging_tables(c, w.params().schema) == []
+
+
+def test_a_killed_incremental_run_on_redshift_rolls_back(redshift, tmp_path):
+    from tests.test_safe_runs_warehouses import Held
+    w = redshift
+    w.load(rows=BATCHES[0], columns=COLUMNS)
+    config = w.config()
+    assert journeyctl(config, "run", "--target", w.engine, "--incremental").exit_code == 0
+    with w.connector() as c:
+        before = tables(c, w.params())
+        c.insert_rows(w.params().source, COLUMNS, BATCHES[1])
+    held = Held(config, "run", "--target", w.engine, "--incremental", at="applying the changes (6/")
+    assert held.kill() < 0
+    with w.connector() as c:
+        assert tables(c, w.params()) == before
+    result = journeyctl(config, "run", "--target", w.engine, "--incremental")
+    assert result.exit_code == 0, result.stderr
+    with w.connector() as c, duckdb_connector(tmp_path / "full.duckdb") as f:
+        assert tables(c, w.params()) == full_rebuild(f, BATCHES[0] + BATCHES[1], params())
