@@ -1,0 +1,133 @@
+"""Incremental run vs full rebuild on DuckDB, whole process: a skewed history that an incremental
+run has already processed, plus a batch of new events (default 10k: 5% late events inside
+visitors' processed history, 3% identifies re-mapping old anonymous ids, 2% re-delivered copies,
+the rest new events of existing visitors). Prints a markdown table; --results appends it to a file.
+
+Example: python benchmarks/incremental.py --sizes 2M,10M --runs 3 --results benchmarks/RESULTS.md
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+import generate
+import render_speed
+from runner import measure
+
+HERE = Path(__file__).resolve().parent
+
+# Each kind of new event as (share, SELECT over a sample of processed rows `s`). `$received` is one
+# hour after the history's latest received_at; `$latest` the history's latest timestamp.
+NEW_EVENTS = {
+    "late": (0.05, "SELECT 'late-' || s.id AS id, s.anonymous_id, s.user_id, "
+                   "s.timestamp + INTERVAL 1 SECOND AS timestamp, 'Late Event' AS event"),
+    "identify": (0.03, "SELECT 'identify-' || s.id AS id, s.anonymous_id, 'bench-user-' || s.id AS user_id, "
+                       "$latest + INTERVAL 5 MINUTE AS timestamp, 'Logged In' AS event"),
+    "redelivered": (0.02, "SELECT s.id, s.anonymous_id, s.user_id, s.timestamp, s.event"),
+    "new": (0.90, "SELECT 'new-' || s.id AS id, s.anonymous_id, s.user_id, "
+                  "$latest + INTERVAL 10 MINUTE AS timestamp, s.event"),
+}
+
+
+def add_new_events(db: Path, count: int, seed: int) -> None:
+    """Append `count` new rows to db's tracks table, all received one hour after the history."""
+    con = duckdb.connect(str(db))
+    received, latest = con.execute("SELECT max(received_at), max(timestamp) FROM tracks").fetchone()
+    for kind, (share, select) in NEW_EVENTS.items():
+        n = round(count * share)
+        where = "WHERE user_id IS NULL" if kind == "identify" else ""
+        sql = select.replace("$latest", f"TIMESTAMP '{latest}'")
+        con.execute(f"""
+            INSERT INTO tracks BY NAME
+            SELECT *, TIMESTAMP '{received}' + INTERVAL 1 HOUR AS received_at
+            FROM ({sql} FROM (SELECT * FROM tracks {where}) AS s
+                  USING SAMPLE reservoir({n} ROWS) REPEATABLE ({seed}))""")
+    con.close()
+
+
+def config(db: Path) -> str:
+    return "\n".join(['default_target = "bench"', "[pipeline]", 'source = "tracks"',
+                      'schema = "journey"', "[targets.bench]", 'type = "duckdb"',
+                      f"path = {json.dumps(str(db))}", 'memory_limit = "2GB"']) + "\n"
+
+
+def journeyctl(work: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "journeyctl", "--config", str(work / "journeyctl.toml"), "run",
+            "--format", "json", *args]
+
+
+def prepared(rows: int, new: int, seed: int, work: Path) -> Path:
+    """A database whose history an incremental run has processed, with the new events loaded."""
+    events, _ = generate.ensure(rows, "skewed", seed)
+    db = work / "prepared.duckdb"
+    shutil.copyfile(events, db)
+    (work / "journeyctl.toml").write_text(config(db))
+    first = measure(journeyctl(work, "--incremental"), cwd=work, env=render_speed.journeyctl_env())
+    if first.error:
+        raise SystemExit(f"first incremental build failed: {first.error}")
+    print(f"{rows:,}: first build (records state) {first.seconds:.1f} s", file=sys.stderr)
+    add_new_events(db, new, seed)
+    return db
+
+
+def time_run(prepared_db: Path, args: tuple[str, ...]) -> dict:
+    with tempfile.TemporaryDirectory(prefix="journeyctl-bench-inc-") as tmp:
+        work = Path(tmp)
+        db = work / "events.duckdb"
+        shutil.copyfile(prepared_db, db)
+        (work / "journeyctl.toml").write_text(config(db))
+        run = measure(journeyctl(work, *args), cwd=work, env=render_speed.journeyctl_env())
+    if run.error:
+        raise SystemExit(f"journeyctl run {' '.join(args)} failed: {run.error}")
+    return {"seconds": run.seconds, "rss": run.max_rss_mb, "summary": json.loads(run.stdout)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="2M,10M")
+    parser.add_argument("--new", type=int, default=10_000, help="new events per batch")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each; the median is reported")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--results", type=Path, help="append the table to this markdown file")
+    args = parser.parse_args()
+    lines = [f"\n### Incremental runs ({datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, "
+             f"{os.cpu_count()} cores, memory_limit 2GB, median of {args.runs})\n",
+             "| history | new events | full rebuild s | incremental s | speed-up | peak RSS full / inc MiB "
+             "| rows read | events changed | visitors affected | rows removed → written (5 tables) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for size in args.sizes.split(","):
+        rows = generate.parse_size(size)
+        with tempfile.TemporaryDirectory(prefix="journeyctl-bench-inc-prep-") as tmp:
+            db = prepared(rows, args.new, args.seed, Path(tmp))
+            full, inc = [], []
+            for _ in range(args.runs):  # interleaved, so the machine's drift moves both alike
+                full.append(time_run(db, ()))
+                inc.append(time_run(db, ("--incremental",)))
+        full.sort(key=lambda r: r["seconds"])
+        inc.sort(key=lambda r: r["seconds"])
+        f, i = full[len(full) // 2], inc[len(inc) // 2]
+        s = i["summary"]["incremental"]
+        removed = sum(t["removed"] for t in s["rows_replaced"].values())
+        written = sum(t["written"] for t in s["rows_replaced"].values())
+        lines.append(f"| {rows:,} skewed | {args.new:,} | {f['seconds']:.2f} | {i['seconds']:.2f} | "
+                     f"{f['seconds'] / i['seconds']:.1f}× | {f['rss']:.0f} / {i['rss']:.0f} | "
+                     f"{s['rows_read']:,} | {s['events_changed']:,} | {s['visitors_affected']:,} | "
+                     f"{removed:,} → {written:,} |")
+        print(lines[-1], file=sys.stderr)
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.results:
+        with args.results.open("a") as out:
+            out.write(text)
+
+
+if __name__ == "__main__":
+    main()
