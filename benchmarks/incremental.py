@@ -1,7 +1,7 @@
 """Incremental run vs full rebuild on DuckDB, whole process: a skewed history that an incremental
 run has already processed, plus a batch of new events (default 10k: 5% late events inside
 visitors' processed history, 3% identifies re-mapping old anonymous ids, 2% re-delivered copies,
-the rest new events of existing visitors). Prints a markdown table; --results appends it to a file.
+45% events of returning devices, 45% of new ones; devices are drawn alike, whatever their size). Prints a markdown table; --results appends it to a file.
 
 Example: python benchmarks/incremental.py --sizes 2M,10M --runs 3 --results benchmarks/RESULTS.md
 """
@@ -24,16 +24,19 @@ from runner import measure
 
 HERE = Path(__file__).resolve().parent
 
-# Each kind of new event as (share, SELECT over a sample of processed rows `s`). `$received` is one
-# hour after the history's latest received_at; `$latest` the history's latest timestamp.
+# Each kind of new event as (share, SELECT over `s`, one processed row of each sampled device, so
+# devices are drawn alike whatever their size). `$latest` is the history's latest timestamp.
 NEW_EVENTS = {
     "late": (0.05, "SELECT 'late-' || s.id AS id, s.anonymous_id, s.user_id, "
                    "s.timestamp + INTERVAL 1 SECOND AS timestamp, 'Late Event' AS event"),
-    "identify": (0.03, "SELECT 'identify-' || s.id AS id, s.anonymous_id, 'bench-user-' || s.id AS user_id, "
-                       "$latest + INTERVAL 5 MINUTE AS timestamp, 'Logged In' AS event"),
+    "identify": (0.03, "SELECT 'identify-' || s.id AS id, s.anonymous_id, "
+                       "'bench-user-' || s.id AS user_id, $latest + INTERVAL 5 MINUTE AS timestamp, "
+                       "'Logged In' AS event"),
     "redelivered": (0.02, "SELECT s.id, s.anonymous_id, s.user_id, s.timestamp, s.event"),
-    "new": (0.90, "SELECT 'new-' || s.id AS id, s.anonymous_id, s.user_id, "
-                  "$latest + INTERVAL 10 MINUTE AS timestamp, s.event"),
+    "returning": (0.45, "SELECT 'new-' || s.id AS id, s.anonymous_id, s.user_id, "
+                        "$latest + INTERVAL 10 MINUTE AS timestamp, s.event"),
+    "new visitor": (0.45, "SELECT 'new-' || s.id AS id, 'new-device-' || s.id AS anonymous_id, "
+                          "NULL AS user_id, $latest + INTERVAL 10 MINUTE AS timestamp, s.event"),
 }
 
 
@@ -41,6 +44,8 @@ def add_new_events(db: Path, count: int, seed: int) -> None:
     """Append `count` new rows to db's tracks table, all received one hour after the history."""
     con = duckdb.connect(str(db))
     received, latest = con.execute("SELECT max(received_at), max(timestamp) FROM tracks").fetchone()
+    con.execute("CREATE TEMP TABLE devices AS SELECT DISTINCT ON (anonymous_id) * FROM tracks "
+                "WHERE anonymous_id IS NOT NULL ORDER BY anonymous_id, timestamp, id")
     for kind, (share, select) in NEW_EVENTS.items():
         n = round(count * share)
         where = "WHERE user_id IS NULL" if kind == "identify" else ""
@@ -48,7 +53,7 @@ def add_new_events(db: Path, count: int, seed: int) -> None:
         con.execute(f"""
             INSERT INTO tracks BY NAME
             SELECT *, TIMESTAMP '{received}' + INTERVAL 1 HOUR AS received_at
-            FROM ({sql} FROM (SELECT * FROM tracks {where}) AS s
+            FROM ({sql} FROM (SELECT * FROM devices {where}) AS s
                   USING SAMPLE reservoir({n} ROWS) REPEATABLE ({seed}))""")
     con.close()
 
