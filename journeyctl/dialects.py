@@ -13,7 +13,7 @@ from typing import Callable
 
 from sqlglot import exp
 
-from journeyctl.errors import ConfigError
+from journeyctl.errors import ConfigError, RenderError
 
 Rewrite = Callable[[exp.Expression], exp.Expression]
 
@@ -21,6 +21,19 @@ Rewrite = Callable[[exp.Expression], exp.Expression]
 def _timestamp_diff_as_datediff(node: exp.Expression) -> exp.Expression:
     """Redshift has no TIMESTAMPDIFF; DATEDIFF(microsecond, a, b) is exact there."""
     return exp.DateDiff(this=node.this, expression=node.expression, unit=node.args.get("unit"))
+
+
+def _timestamp_diff_as_epoch_micros(node: exp.Expression) -> exp.Expression:
+    """PostgreSQL has no TIMESTAMPDIFF, and sqlglot's DATE_DIFF for it casts timestamptz to
+    timestamp (wall-clock time in the session zone: an hour off across DST). `b - a` is an
+    exact interval for both timestamp types; its epoch (numeric) × 1e6 is whole microseconds."""
+    unit = node.text("unit").upper()
+    if unit != "MICROSECOND":
+        raise RenderError(f"TIMESTAMP_DIFF(…, {unit or '?'}) has no exact PostgreSQL rendering",
+                          hint="compute gaps in MICROSECOND, as the templates' minutes_between() does")
+    gap = exp.Extract(this=exp.var("EPOCH"), expression=exp.paren(exp.Sub(this=node.this,
+                                                                          expression=node.expression)))
+    return exp.cast(exp.Mul(this=gap, expression=exp.Literal.number(1_000_000)), exp.DataType.build("BIGINT"))
 
 
 def drop_table(table: exp.Table) -> exp.Drop:
@@ -62,10 +75,12 @@ DIALECTS: dict[str, Dialect] = {
         Dialect("snowflake", create_or_replace=True, default_source="TRACKS"),
         Dialect("redshift", create_or_replace=False, default_source="tracks",
                 rewrites={exp.TimestampDiff: _timestamp_diff_as_datediff}),
+        Dialect("postgres", create_or_replace=False, default_source="tracks",
+                rewrites={exp.TimestampDiff: _timestamp_diff_as_epoch_micros}),
     )
 }
 
-ALIASES = {"bq": "bigquery", "sf": "snowflake", "rs": "redshift"}
+ALIASES = {"bq": "bigquery", "sf": "snowflake", "rs": "redshift", "pg": "postgres"}
 
 
 def get_dialect(name: str) -> Dialect:
