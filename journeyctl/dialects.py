@@ -36,6 +36,19 @@ def _timestamp_diff_as_epoch_micros(node: exp.Expression) -> exp.Expression:
     return exp.cast(exp.Mul(this=gap, expression=exp.Literal.number(1_000_000)), exp.DataType.build("BIGINT"))
 
 
+TEXT_KEYS = frozenset({"id", "event_id", "anonymous_id", "user_id", "event", "next_event", "alias",
+                       "dbt_visitor_id", "session_id"})
+"""The text columns (the contract's ids and names) that templates order by."""
+
+
+def _text_in_byte_order(node: exp.Expression) -> exp.Expression:
+    """PostgreSQL sorts text by the database's collation (en_US: 'a' < 'B', '-' nearly ignored), every
+    other engine by bytes: ties on timestamp would break by id differently. COLLATE "C" is byte order."""
+    if isinstance(node.this, exp.Column) and node.this.name.lower() in TEXT_KEYS:
+        node.set("this", exp.Collate(this=node.this, expression=exp.to_identifier("C", quoted=True)))
+    return node
+
+
 def drop_table(table: exp.Table) -> exp.Drop:
     return exp.Drop(tables=[table], kind="TABLE", exists=True)
 
@@ -51,10 +64,15 @@ class Dialect:
     rewrites: dict[type[exp.Expression], Rewrite] = field(default_factory=dict)
 
     def rewrite(self, tree: exp.Expression) -> exp.Expression:
-        if not self.rewrites:
-            return tree
-        return tree.transform(lambda n: self.rewrites[type(n)](n) if type(n) in self.rewrites else n,
-                              copy=False)
+        """Apply the rewrites bottom-up, so that what a rewritten node keeps of its operands
+        (a window inside a diff, say) has been rewritten too."""
+        for node in reversed(list(tree.walk())) if self.rewrites else ():
+            rule = self.rewrites.get(type(node))
+            new = rule(node) if rule else node
+            if new is not node:
+                tree = new if node is tree else tree
+                node.replace(new)
+        return tree
 
     def build_table(self, table: exp.Table | exp.Schema,
                     query: exp.Expression | None = None) -> list[exp.Expression]:
@@ -76,7 +94,8 @@ DIALECTS: dict[str, Dialect] = {
         Dialect("redshift", create_or_replace=False, default_source="tracks",
                 rewrites={exp.TimestampDiff: _timestamp_diff_as_datediff}),
         Dialect("postgres", create_or_replace=False, default_source="tracks",
-                rewrites={exp.TimestampDiff: _timestamp_diff_as_epoch_micros}),
+                rewrites={exp.TimestampDiff: _timestamp_diff_as_epoch_micros,
+                          exp.Ordered: _text_in_byte_order}),
     )
 }
 

@@ -40,7 +40,7 @@ WITH "usable_rows" AS (
     "event",
     ROW_NUMBER() OVER (
       PARTITION BY "id"
-      ORDER BY CASE WHEN "received_at" IS NULL THEN 1 ELSE 0 END NULLS FIRST, "received_at" NULLS FIRST, "timestamp" NULLS FIRST, "event" NULLS FIRST, "anonymous_id" NULLS FIRST, "user_id" NULLS FIRST
+      ORDER BY CASE WHEN "received_at" IS NULL THEN 1 ELSE 0 END NULLS FIRST, "received_at" NULLS FIRST, "timestamp" NULLS FIRST, "event" COLLATE "C" NULLS FIRST, "anonymous_id" COLLATE "C" NULLS FIRST, "user_id" COLLATE "C" NULLS FIRST
     ) AS "copy_number"
   FROM "repeats"
 )

@@ -48,7 +48,7 @@ WITH "events" AS (
     "user_id",
     ROW_NUMBER() OVER (
       PARTITION BY "anonymous_id"
-      ORDER BY "timestamp" DESC NULLS LAST, "id" DESC NULLS LAST
+      ORDER BY "timestamp" DESC NULLS LAST, "id" COLLATE "C" DESC NULLS LAST
     ) AS "recency"
   FROM "events"
   WHERE

@@ -46,12 +46,12 @@ WITH "mapped" AS (
     "event",
     ROW_NUMBER() OVER (
       PARTITION BY "dbt_visitor_id"
-      ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
+      ORDER BY "timestamp" NULLS FIRST, "event_id" COLLATE "C" NULLS FIRST
     ) AS "visitor_event_number",
     CAST(CAST(EXTRACT(EPOCH FROM (
       "timestamp" - LAG("timestamp") OVER (
         PARTITION BY "dbt_visitor_id"
-        ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
+        ORDER BY "timestamp" NULLS FIRST, "event_id" COLLATE "C" NULLS FIRST
       )
     )) * 1000000 AS BIGINT) AS DOUBLE PRECISION) / 60000000.0 AS "idle_time_minutes"
   FROM "mapped"
