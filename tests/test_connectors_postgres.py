@@ -33,15 +33,16 @@ def offline(**options):
 
 def test_connect_args_defaults():
     args = offline(user="analyst", password="pw", database="analytics").connect_args()
-    assert (args["host"], args["port"], args["dbname"], args["user"]) == ("db.example.com", 5432, "analytics",
-                                                                          "analyst")
+    assert (args["host"], args["dbname"], args["user"]) == ("db.example.com", "analytics", "analyst")
     assert args["connect_timeout"] == 30 and args["application_name"] == "journeyctl"
-    assert "sslmode" not in args  # libpq's default (prefer) unless set
+    assert "port" not in args and "sslmode" not in args  # libpq's defaults (PGPORT or 5432; prefer)
 
 
 def test_describe_names_host_port_database_user_only():
     text = offline(user="analyst", password="Pw-Secret-9", database="analytics", port=6432).describe()
     assert text == "postgres target 'pg' (db.example.com:6432/analytics, user analyst)"
+    assert connect(Target("pg", "postgres", {}, Path("/cfg"))).describe() == \
+        "postgres target 'pg' (libpq's default host)"
 
 
 def test_connection_is_in_autocommit_mode(postgres):

@@ -7,7 +7,6 @@ import psycopg
 from journeyctl.connectors.base import CONCURRENT_DDL, Connector, Option
 from journeyctl.errors import ConnectionFailed, ExecutionError
 
-DEFAULT_PORT = 5432
 DEFAULT_TIMEOUT = 30
 
 
@@ -25,7 +24,7 @@ class PostgresConnector(Connector):
     extra = "postgres"
     options = {
         "host": Option("server host name or address (default: libpq's, e.g. PGHOST or the local socket)"),
-        "port": Option(f"port (default {DEFAULT_PORT})", kinds=(int,)),
+        "port": Option("port (default: libpq's, e.g. PGPORT or 5432)", kinds=(int,)),
         "database": Option("database name"),
         "user": Option("database user"),
         "password": Option("password (use ${VAR} to read it from the environment)", secret=True),
@@ -35,17 +34,16 @@ class PostgresConnector(Connector):
 
     def describe(self) -> str:
         s = self.settings
-        where = f"{s.get('host', 'default host')}:{s.get('port', DEFAULT_PORT)}"
+        where = s.get("host", "libpq's default host") + (f":{s['port']}" if "port" in s else "")
         database = f"/{s['database']}" if s.get("database") else ""
         user = f", user {s['user']}" if s.get("user") else ""
         return f"postgres target {self.target.name!r} ({where}{database}{user})"
 
     def connect_args(self) -> dict:
         s = self.settings
-        args = {k: s[k] for k in ("host", "user", "password", "sslmode") if k in s}
+        args = {k: s[k] for k in ("host", "port", "user", "password", "sslmode") if k in s}
         if "database" in s:
             args["dbname"] = s["database"]
-        args["port"] = s.get("port", DEFAULT_PORT)
         args["connect_timeout"] = s.get("timeout", DEFAULT_TIMEOUT)
         args["application_name"] = "journeyctl"
         return args
