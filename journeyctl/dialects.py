@@ -8,6 +8,7 @@ which dialect it is rendering for.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -36,16 +37,30 @@ def _timestamp_diff_as_epoch_micros(node: exp.Expression) -> exp.Expression:
     return exp.cast(exp.Mul(this=gap, expression=exp.Literal.number(1_000_000)), exp.DataType.build("BIGINT"))
 
 
-TEXT_KEYS = frozenset({"id", "event_id", "anonymous_id", "user_id", "event", "next_event", "alias",
-                       "dbt_visitor_id", "session_id"})
-"""The text columns (the contract's ids and names) that templates order by."""
+TEXT_KEY = re.compile(r"(event|event_id|event_\d+|id|anonymous_id|user_id|alias|dbt_visitor_id|session_id)")
+"""The text columns (the contract's ids and event names) that templates order by."""
 
 
 def _text_in_byte_order(node: exp.Expression) -> exp.Expression:
-    """PostgreSQL sorts text by the database's collation (en_US: 'a' < 'B', '-' nearly ignored), every
-    other engine by bytes: ties on timestamp would break by id differently. COLLATE "C" is byte order."""
-    if isinstance(node.this, exp.Column) and node.this.name.lower() in TEXT_KEYS:
-        node.set("this", exp.Collate(this=node.this, expression=exp.to_identifier("C", quoted=True)))
+    """PostgreSQL sorts text by the database's collation (en-US: '_z' < 'a' < 'B'), every other
+    engine by bytes: ties on timestamp would break by id differently. COLLATE "C" is byte order.
+
+    A query's ORDER BY may name an output column, but PostgreSQL reads a name inside an
+    expression (`x COLLATE "C"`) as an input column: an alias of a column is ordered by that
+    column, an alias of anything else is left as it is.
+    """
+    key = node.this
+    scope = node.parent.parent if isinstance(node.parent, exp.Order) else None
+    if not isinstance(key, exp.Column) or not isinstance(scope, (exp.Window, exp.Select)):
+        return node
+    if isinstance(scope, exp.Select) and not key.table:
+        aliased = next((p.this for p in scope.expressions
+                        if isinstance(p, exp.Alias) and p.alias == key.name), key)
+        if not isinstance(aliased, exp.Column):
+            return node
+        key = aliased.copy()
+    if TEXT_KEY.fullmatch(key.name.lower()):
+        node.set("this", exp.Collate(this=key, expression=exp.to_identifier("C", quoted=True)))
     return node
 
 

@@ -140,6 +140,27 @@ def test_text_ties_break_in_byte_order_under_an_icu_collation(postgres_standin, 
         load(ref, "tracks", E.COLUMNS, rows)
         run_pipeline(ref, params(schema=w.schema))
         want = read_tables(ref, params(schema=w.schema))
-    result = journeyctl(w.config(), "run", "--target", "postgres")
-    assert result.exit_code == 0, result.stderr
+    result = journeyctl(w.config(), "run", "--target", "postgres", "--test")  # data tests order ids too
+    assert result.exit_code == 0, result.stdout + result.stderr
     assert_same_rows(built_tables(w), want)
+
+
+@pytest.mark.parametrize("template,refusal", [
+    ("SELECT LAG(event) IGNORE NULLS OVER (ORDER BY timestamp) AS e FROM {{ source() }}", "IGNORE NULLS"),
+    ("SELECT TIMESTAMP_DIFF(timestamp, received_at, MINUTE) AS m FROM {{ source() }}", "MINUTE"),
+])
+def test_what_postgres_cannot_express_fails_at_render_time(tmp_path, monkeypatch, template, refusal):
+    """sqlglot would drop IGNORE NULLS with a log line; a minute diff has no exact rendering."""
+    from journeyctl import stages
+    from journeyctl.dialects import get_dialect
+    from journeyctl.errors import RenderError
+    from journeyctl.render import render_plan
+
+    (tmp_path / "stage.sql").write_text(template)
+    monkeypatch.setattr(stages, "template_dir", lambda: tmp_path)
+    stages._environment.cache_clear()
+    try:
+        with pytest.raises(RenderError, match=refusal):
+            render_plan(params(), get_dialect("pg"))
+    finally:
+        stages._environment.cache_clear()
