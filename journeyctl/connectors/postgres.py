@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, Iterable, Sequence
+
 import psycopg
+from sqlglot import exp
 
 from journeyctl.connectors.base import CONCURRENT_DDL, Connector, Option
 from journeyctl.errors import ConnectionFailed, ExecutionError
+from journeyctl.names import TableName
 
 DEFAULT_TIMEOUT = 30
 
@@ -50,7 +54,10 @@ class PostgresConnector(Connector):
 
     def open(self) -> None:
         try:
-            self.connection = psycopg.connect(**self.connect_args(), autocommit=True)
+            # prepare_threshold=None: no server-side prepared statements, whose cached plans break
+            # ("cached plan must not change result type") when a run rebuilds a table differently.
+            self.connection = psycopg.connect(**self.connect_args(), autocommit=True,
+                                              prepare_threshold=None)
         except psycopg.Error as e:
             raise ConnectionFailed(
                 f"cannot connect to {self.describe()}: {self.scrub(' '.join(str(e).split()))}",
@@ -68,6 +75,16 @@ class PostgresConnector(Connector):
 
     def query(self, sql: str) -> list[tuple]:
         return self.connection.execute(sql).fetchall()
+
+    def insert_rows(self, table: TableName, columns: Sequence[tuple[str, str]],
+                    rows: Iterable[Sequence[Any]]) -> None:
+        """Bulk path: COPY … FROM STDIN (50k events: seconds instead of a minute of INSERTs)."""
+        copy = exp.Copy(this=exp.Schema(this=table.to_table(),
+                                        expressions=[exp.to_identifier(name) for name, _ in columns]),
+                        kind=True, files=[exp.var("STDIN")])
+        with self.connection.cursor() as cursor, cursor.copy(self.render(copy)) as stream:
+            for row in rows:
+                stream.write_row(row)
 
     def execution_error(self, error: Exception, sql: str, stage: str) -> ExecutionError:
         """PostgreSQL's own message, SQLSTATE and detail, placed on its line of `sql`."""
