@@ -1,7 +1,7 @@
-"""journeyctl targets on the three warehouse stand-ins, each test in its own namespace.
+"""journeyctl targets on the warehouse stand-ins (and real engines), each test in its own namespace.
 
 `warehouse` (a fixture, parametrised over ENGINES) gives a target on a fresh database
-(Snowflake), dataset (BigQuery) or schema (Redshift) of the session's stand-in, so
+(Snowflake), dataset (BigQuery) or schema (Redshift, PostgreSQL) of the session's engine, so
 tests never see each other's tables; `every_engine` adds DuckDB (a file in tmp_path).
 `journeyctl(...)` runs the real CLI through click's CliRunner with a journeyctl.toml
 written to tmp_path.
