@@ -9,10 +9,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import sqlglot
 
+from journeyctl import stages
 from journeyctl.config import Target
 from journeyctl.connectors import connect
-from journeyctl.errors import ConnectionFailed
+from journeyctl.dialects import get_dialect
+from journeyctl.errors import ConnectionFailed, RenderError
+from journeyctl.render import generate, render_plan
 from journeyctl.names import TableName
 from tests import edge_events as E
 from tests.helpers import duckdb_connector, load, normalise, params, read_tables, run_pipeline
@@ -151,11 +155,6 @@ def test_text_ties_break_in_byte_order_under_an_icu_collation(postgres_standin, 
 ])
 def test_what_postgres_cannot_express_fails_at_render_time(tmp_path, monkeypatch, template, refusal):
     """sqlglot would drop IGNORE NULLS with a log line; a minute diff has no exact rendering."""
-    from journeyctl import stages
-    from journeyctl.dialects import get_dialect
-    from journeyctl.errors import RenderError
-    from journeyctl.render import render_plan
-
     (tmp_path / "stage.sql").write_text(template)
     monkeypatch.setattr(stages, "template_dir", lambda: tmp_path)
     stages._environment.cache_clear()
@@ -164,3 +163,10 @@ def test_what_postgres_cannot_express_fails_at_render_time(tmp_path, monkeypatch
             render_plan(params(), get_dialect("pg"))
     finally:
         stages._environment.cache_clear()
+
+
+def test_neutral_division_of_integers_is_not_truncated(postgres):
+    """PostgreSQL's integer `/` truncates; sqlglot renders the neutral `/` with a cast to double."""
+    with postgres.connector() as c:
+        sql = generate(sqlglot.parse_one("SELECT 7 / 2 AS half"), c.dialect, "test")
+        assert c.query(sql) == [(3.5,)]
