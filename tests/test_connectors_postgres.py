@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -16,8 +17,8 @@ from journeyctl.config import Target
 from journeyctl.connectors import connect
 from journeyctl.dialects import get_dialect
 from journeyctl.errors import ConnectionFailed, RenderError
-from journeyctl.render import generate, render_plan
 from journeyctl.names import TableName
+from journeyctl.render import generate, render_plan
 from tests import edge_events as E
 from tests.helpers import duckdb_connector, load, normalise, params, read_tables, run_pipeline
 from tests.standins.postgres import pg_bindir
@@ -127,7 +128,7 @@ def test_rendered_script_runs_twice_in_psql_in_new_york(postgres):
 def test_text_ties_break_in_byte_order_under_an_icu_collation(postgres_standin, tmp_path):
     """A database whose default collation is ICU en-US ('_z' < 'a' < 'A1' < 'B'): events with equal
     timestamps are still ordered by id as bytes, as on every other engine."""
-    database = f"icu_{tmp_path.name[-8:].lower().replace('-', '_')}"
+    database = f"icu_{secrets.token_hex(4)}"
     with psycopg.connect(**postgres_standin.connect_kwargs(), autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {database} TEMPLATE template0 LOCALE_PROVIDER icu "
                       "ICU_LOCALE 'en-US' LOCALE 'C'")
