@@ -4,7 +4,8 @@
 #
 #   Snowflake -> fakesnow HTTP server        venv  $CACHE/fakesnow
 #   BigQuery  -> bqemulator (DuckDB 1.5.5)   venv  $CACHE/bqemulator  + DuckDB extensions in ~/.duckdb
-#   Redshift  -> PostgreSQL server binaries  /usr/lib/postgresql/*/bin (apt-get install postgresql)
+#   Redshift  -> PostgreSQL server binaries  /usr/lib/postgresql/*/bin (apt-get install postgresql),
+#                also the PostgreSQL target's own engine (its client: .ci/postgres.sh)
 #
 # Each engine gets its own venv so its duckdb/sqlglot pins never meet the product's test env.
 # Every version is pinned (full resolved sets, checked working together): bump them deliberately.

@@ -9,6 +9,7 @@ import pytest
 
 from tests.helpers import duckdb_connector, load, normalised, params, read_tables, run_pipeline
 from tests.reference import journeys
+from tests.warehouses import journeyctl
 
 COLUMNS = [("id", "VARCHAR"), ("anonymous_id", "VARCHAR"), ("user_id", "VARCHAR"),
            ("timestamp", "TIMESTAMP"), ("received_at", "TIMESTAMP"), ("event", "VARCHAR")]
@@ -55,6 +56,22 @@ def test_pipeline_matches_reference(tmp_path, seed, timeout, length):
         load(connector, "tracks", COLUMNS, [tuple(r[c] for c, _ in COLUMNS) for r in rows])
         run_pipeline(connector, p)
         built = read_tables(connector, p)
+    expected = normalised(journeys(rows, timeout, length))
+    for table in expected:
+        assert built[table] == expected[table], table
+
+
+@pytest.mark.parametrize("seed,timeout,length", [(0, 30, 5), (1, 0.5, 2)])
+def test_each_warehouse_matches_reference(warehouse, seed, timeout, length):
+    """The same adversarial events through `journeyctl run` on each warehouse."""
+    rows = adversarial_rows(seed)
+    warehouse.load(rows=[tuple(r[c] for c, _ in COLUMNS) for r in rows], columns=COLUMNS)
+    result = journeyctl(warehouse.config(), "run", "--target", warehouse.engine,
+                        "--idle-timeout", str(timeout), "--journey-length", str(length))
+    assert result.exit_code == 0, result.stderr
+    p = warehouse.params(idle_timeout_minutes=timeout, journey_length=length)
+    with warehouse.connector() as c:
+        built = read_tables(c, p)
     expected = normalised(journeys(rows, timeout, length))
     for table in expected:
         assert built[table] == expected[table], table

@@ -21,7 +21,7 @@ from tests.helpers import params
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("JOURNEYCTL_UPDATE_GOLDEN") == "1"
 SQLFLUFF_DIALECT = {"duckdb": "duckdb", "bigquery": "bigquery", "snowflake": "snowflake",
-                    "redshift": "redshift"}
+                    "redshift": "redshift", "postgres": "postgres"}
 
 
 def golden_cases():
@@ -69,6 +69,7 @@ def test_snowflake_identifiers_are_upper_case_and_quoted():
 @pytest.mark.parametrize("dialect,gap", [
     ("bigquery", ",MICROSECOND)"), ("snowflake", "TIMESTAMPDIFF(MICROSECOND,"),
     ("redshift", "DATEDIFF(MICROSECOND,"), ("duckdb", "DATE_DIFF('MICROSECOND',"),
+    ("postgres", 'CAST(EXTRACT(EPOCHFROM("timestamp"-LAG("timestamp")'),  # no CAST(… AS TIMESTAMP)
 ])
 def test_exact_microsecond_gap_per_dialect(dialect, gap):
     steps = render_plan(params(), get_dialect(dialect), ("journey_events",)).steps
@@ -76,10 +77,11 @@ def test_exact_microsecond_gap_per_dialect(dialect, gap):
     assert gap in "".join(sql.split())
 
 
-def test_redshift_has_no_create_or_replace():
-    for sql in (s for step in render_plan(params(), get_dialect("rs")).steps for s in step.statements):
+@pytest.mark.parametrize("dialect", ["rs", "pg"])
+def test_no_create_or_replace_where_it_is_invalid(dialect):
+    for sql in (s for step in render_plan(params(), get_dialect(dialect)).steps for s in step.statements):
         assert "CREATE OR REPLACE" not in sql
-    first = render_plan(params(), get_dialect("rs")).steps[0].statements
+    first = render_plan(params(), get_dialect(dialect)).steps[0].statements
     assert first[0].startswith("DROP TABLE IF EXISTS") and first[1].startswith("CREATE TABLE")
 
 
@@ -97,7 +99,7 @@ def test_journey_length_changes_flow_columns():
 
 @pytest.mark.parametrize("dialect,renamed", [
     ("duckdb", 'RENAME TO "dbt_tracks_flow"'), ("bigquery", "RENAME TO `dbt_tracks_flow`"),
-    ("redshift", 'RENAME TO "dbt_tracks_flow"'),
+    ("redshift", 'RENAME TO "dbt_tracks_flow"'), ("postgres", 'RENAME TO "dbt_tracks_flow"'),
     ("snowflake", 'RENAME TO "JOURNEY"."DBT_TRACKS_FLOW"'),  # unqualified would move schemas
 ])
 def test_flow_takes_over_journey_events_instead_of_copying_it(dialect, renamed):

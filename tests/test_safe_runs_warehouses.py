@@ -213,7 +213,7 @@ def test_failure_inside_publish(warehouse):
         after = fingerprint(c, p)
         assert schema_tables(c, p.schema) == set(PUBLISHED)
     assert {t for t in PUBLISHED if after[t] != before[t]} == CHANGED_BY_TIMEOUT
-    if warehouse.engine == "redshift":
+    if warehouse.engine in ("redshift", "postgres"):  # one transaction
         assert during == before
     else:
         first_three = PUBLISHED[:PUBLISHED.index("dbt_session_tracks") + 1]
@@ -242,9 +242,10 @@ def test_connection_refused_is_exit_3_in_one_line(warehouse):
 
 # --- 5. secrets never appear in any output ------------------------------------------------
 
-@pytest.fixture
-def secret_targets(redshift, snowflake, tmp_path):
-    """journeyctl.toml with Redshift and Snowflake targets carrying distinctive secrets.
+@pytest.fixture(params=["redshift", "postgres"])
+def secret_targets(request, snowflake, tmp_path):
+    """journeyctl.toml with Redshift (or PostgreSQL: the `rs` targets) and Snowflake targets carrying
+    distinctive secrets.
 
     Redshift logs in as a role of its own whose password comes from ${JC_TEST_RS_PASSWORD};
     Snowflake has a password and an encrypted private key with a passphrase. The same
@@ -252,6 +253,7 @@ def secret_targets(redshift, snowflake, tmp_path):
     `bad_tracks` fails the first stage with an error quoting the target's own secrets, as
     the warehouse's message (and the failing SQL) would if a secret ever reached a query.
     """
+    redshift = request.getfixturevalue(request.param)
     tag = redshift.schema.removeprefix("out_")
     secrets = {"rs_env": f"RsEnv-{tag}-pw", "rs_literal": f"RsLit-{tag}-pw",
                "sf_password": f"SfPw-{tag}-pw", "sf_passphrase": f"SfPass-{tag}-pp",
@@ -274,7 +276,7 @@ def secret_targets(redshift, snowflake, tmp_path):
         "rs_bad_type": rs | {"password": int(secrets["rs_wrong_type"])},
         "rs_unset": rs | {"password": "${JC_TEST_UNSET_SECRET}"},
     }
-    types = {name: "redshift" if name.startswith("rs") else "snowflake" for name in targets}
+    types = {name: redshift.engine if name.startswith("rs") else "snowflake" for name in targets}
     lines = ['default_target = "sf"', "[pipeline]", f"source = {_toml(redshift.source)}",
              f"schema = {_toml(redshift.schema)}"]
     for name, options in targets.items():
@@ -361,7 +363,7 @@ def test_no_secret_in_any_output(secret_targets, monkeypatch):
 # --- 6. two runs at once ------------------------------------------------------------------
 
 def _waiting_on_locks(c) -> int:
-    """Sessions of this PostgreSQL (the Redshift stand-in) waiting for a lock (`c` outside any
+    """Sessions of this PostgreSQL (or the Redshift stand-in's) waiting for a lock (`c` outside any
     transaction: inside one, pg_stat_activity keeps its first snapshot)."""
     return int(c.query("SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")[0][0])
 
@@ -399,32 +401,36 @@ def _after_concurrent_runs(w: Warehouse) -> None:
         assert fingerprint(c, p) == concurrent
 
 
-def test_concurrent_publishes_serialise_on_redshift(redshift):
+@pytest.mark.parametrize("engine", ["redshift", "postgres"])
+def test_concurrent_publishes_serialise(engine, request):
     """Both runs reach the publish while the tables exist: the second waits for the first to
     commit, then replaces its set; both succeed and the last to commit wins, complete."""
-    before = publish(redshift)
-    table = f"{redshift.schema}.dbt_aliases_mapping"
-    results = _two_runs_held_in_publish(redshift, ["BEGIN", f"SELECT COUNT(*) FROM {table}"], "COMMIT")
+    w = request.getfixturevalue(engine)
+    before = publish(w)
+    table = f"{w.schema}.dbt_aliases_mapping"
+    results = _two_runs_held_in_publish(w, ["BEGIN", f"SELECT COUNT(*) FROM {table}"], "COMMIT")
     assert [code for code, _ in results] == [0, 0], results
-    _after_concurrent_runs(redshift)
-    with redshift.connector() as c:
-        assert fingerprint(c, redshift.params()) != before
+    _after_concurrent_runs(w)
+    with w.connector() as c:
+        assert fingerprint(c, w.params()) != before
 
 
-def test_concurrent_first_publishes_on_redshift(redshift):
+@pytest.mark.parametrize("engine", ["redshift", "postgres"])
+def test_concurrent_first_publishes(engine, request):
     """Both runs publish into a schema with no journey tables yet: nothing to lock, so they
     collide on the new names. The loser's publish rolls back and it exits 4 saying why; the
     winner's set is complete; a rerun works."""
-    redshift.load()
-    table = f"{redshift.schema}.dbt_aliases_mapping"
-    hold = [f"CREATE SCHEMA {redshift.schema}", "BEGIN", f"CREATE TABLE {table} (x INT)"]
-    results = _two_runs_held_in_publish(redshift, hold, "ROLLBACK")
+    w = request.getfixturevalue(engine)
+    w.load()
+    table = f"{w.schema}.dbt_aliases_mapping"
+    hold = [f"CREATE SCHEMA {w.schema}", "BEGIN", f"CREATE TABLE {table} (x INT)"]
+    results = _two_runs_held_in_publish(w, hold, "ROLLBACK")
     assert sorted(code for code, _ in results) == [0, 4], results
     loser = next(stderr for code, stderr in results if code == 4)
     error = next(line for line in loser.splitlines() if line.startswith("error:"))
-    assert error.startswith("error: stage publish failed on redshift target")
+    assert error.startswith(f"error: stage publish failed on {engine} target")
     assert "another run published into the same schema at the same time" in loser, loser
-    _after_concurrent_runs(redshift)
+    _after_concurrent_runs(w)
 
 
 def test_concurrent_runs_on_duckdb(tmp_path):

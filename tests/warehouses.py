@@ -1,7 +1,7 @@
-"""journeyctl targets on the three warehouse stand-ins, each test in its own namespace.
+"""journeyctl targets on the warehouse stand-ins (and real engines), each test in its own namespace.
 
 `warehouse` (a fixture, parametrised over ENGINES) gives a target on a fresh database
-(Snowflake), dataset (BigQuery) or schema (Redshift) of the session's stand-in, so
+(Snowflake), dataset (BigQuery) or schema (Redshift, PostgreSQL) of the session's engine, so
 tests never see each other's tables; `every_engine` adds DuckDB (a file in tmp_path).
 `journeyctl(...)` runs the real CLI through click's CliRunner with a journeyctl.toml
 written to tmp_path.
@@ -26,7 +26,7 @@ from journeyctl.names import SchemaName, TableName
 from journeyctl.render import PipelineParams
 from tests import edge_events as E
 
-ENGINES = ["snowflake", "bigquery", "redshift"]
+ENGINES = ["snowflake", "bigquery", "redshift", "postgres"]
 REQUIRED = ["id", "anonymous_id", "user_id", "timestamp", "event"]
 
 
@@ -120,6 +120,11 @@ def make_warehouse(engine: str, standin, tmp_path: Path) -> Warehouse:
                    "user": standin.user, "password": standin.password, "ssl": standin.ssl}
         return Warehouse(engine, options, source=f"src_{tag}.tracks", schema=f"out_{tag}",
                          base_dir=tmp_path)
+    if engine == "postgres":
+        options = {"host": standin.host, "port": standin.port, "database": standin.database,
+                   "user": standin.user, "password": standin.password, "sslmode": "disable"}
+        return Warehouse(engine, options, source=f"src_{tag}.tracks", schema=f"out_{tag}",
+                         base_dir=tmp_path)
     raise ValueError(engine)
 
 
@@ -149,3 +154,8 @@ def bigquery(bigquery_standin, tmp_path) -> Warehouse:
 @pytest.fixture
 def redshift(redshift_standin, tmp_path) -> Warehouse:
     return make_warehouse("redshift", redshift_standin, tmp_path)
+
+
+@pytest.fixture
+def postgres(postgres_standin, tmp_path) -> Warehouse:
+    return make_warehouse("postgres", postgres_standin, tmp_path)

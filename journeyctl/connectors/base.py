@@ -18,6 +18,10 @@ from journeyctl.render import generate
 
 INSERT_BATCH_ROWS = 1000
 _LINE_IN_ERROR = re.compile(r"\bline (\d+)\b", re.IGNORECASE)
+CONCURRENT_DDL = {"42P07", "23505", "40001", "40P01"}
+"""SQLSTATEs (PostgreSQL's, and Redshift's) a publish gets when another session creates or replaces
+the same tables at the same time: duplicate table, unique violation (on the catalog's names),
+serialization failure, deadlock."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,21 @@ class Connector(ABC):
             f"stage {stage} failed on {self.describe()} (dialect {self.dialect.name}): {text}",
             hint="run again with --verbose to see the failing SQL",
             sql=sql, line=int(line.group(1)) if line else None)
+
+    def server_error(self, stage: str, sql: str, message: str, position: int | None,
+                     concurrent: bool) -> ExecutionError:
+        """A server's error with its fields (PostgreSQL wire protocol): the message, its line in `sql`
+        from the 1-based character `position`, and, for a publish that collided with another
+        run's (`concurrent`), what happened and what to do."""
+        line = sql[:position].count("\n") + 1 if position else None
+        message, hint = self.scrub(message), "run again with --verbose to see the failing SQL"
+        if stage == "publish" and concurrent:
+            message += " (another run published into the same schema at the same time)"
+            hint = ("this run's publish was rolled back: the published tables are the other run's "
+                    "complete set; run again to publish this run's build")
+        return ExecutionError(
+            f"stage {stage} failed on {self.describe()} (dialect {self.dialect.name}): {message}",
+            hint=hint, sql=sql, line=line)
 
     # --- publishing ---------------------------------------------------------------
     def publish_statements(self, pairs: Sequence[tuple[TableName, TableName]]) -> list[str]:

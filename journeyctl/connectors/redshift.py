@@ -5,14 +5,11 @@ from __future__ import annotations
 import redshift_connector
 from redshift_connector.error import Error as RedshiftError
 
-from journeyctl.connectors.base import Connector, Option
+from journeyctl.connectors.base import CONCURRENT_DDL, Connector, Option
 from journeyctl.errors import ConnectionFailed, ExecutionError
 
 DEFAULT_PORT = 5439
 DEFAULT_TIMEOUT = 30
-CONCURRENT_DDL = {"42P07", "23505", "40001", "40P01"}
-"""SQLSTATEs a publish gets when another session creates or replaces the same tables at the same
-time: duplicate table, unique violation (on the catalog's names), serialization failure, deadlock."""
 
 
 class RedshiftConnector(Connector):
@@ -102,22 +99,14 @@ class RedshiftConnector(Connector):
 
     def execution_error(self, error: Exception, sql: str, stage: str) -> ExecutionError:
         """Redshift's message (not the driver's field dict), its line from the error position."""
-        failure = super().execution_error(error, sql, stage)
         fields = _fields(error)
         if not fields:
-            return failure
-        line = None
-        if str(fields.get("P", "")).isdigit():
-            line = sql[: int(fields["P"])].count("\n") + 1
-        message, hint = self.scrub(_message(error)), failure.hint
-        if stage == "publish" and (fields.get("C") in CONCURRENT_DDL
-                                   or "serializable isolation violation" in message.lower()):
-            message += " (another run published into the same schema at the same time)"
-            hint = ("this run's publish was rolled back: the published tables are the other run's "
-                    "complete set; run again to publish this run's build")
-        return ExecutionError(
-            f"stage {stage} failed on {self.describe()} (dialect {self.dialect.name}): {message}",
-            hint=hint, sql=sql, line=line)
+            return super().execution_error(error, sql, stage)
+        message = _message(error)
+        position = int(fields["P"]) if str(fields.get("P", "")).isdigit() else None
+        concurrent = (fields.get("C") in CONCURRENT_DDL
+                      or "serializable isolation violation" in message.lower())
+        return self.server_error(stage, sql, message, position, concurrent)
 
 
 def _fields(error: Exception) -> dict:

@@ -176,7 +176,7 @@ def import_client(module: str):
 
 from .bqemulator import BigQueryStandin, start_bigquery  # noqa: E402
 from .fakesnow_server import SnowflakeStandin, start_snowflake  # noqa: E402
-from .postgres import RedshiftStandin, start_redshift  # noqa: E402
+from .postgres import PostgresStandin, RedshiftStandin, start_postgres, start_redshift  # noqa: E402
 
 __all__ = [
     "INSTALL_HINT",
@@ -186,9 +186,11 @@ __all__ = [
     "missing",
     "start_or_skip",
     "BigQueryStandin",
+    "PostgresStandin",
     "RedshiftStandin",
     "SnowflakeStandin",
     "start_bigquery",
+    "start_postgres",
     "start_redshift",
     "start_snowflake",
 ]
