@@ -29,14 +29,8 @@ WITH "USABLE_ROWS" AS (
   ) AS "REPEATED"
     ON "REPEATED"."REPEATED_ID" = "USABLE_ROWS"."ID"
 ), "RANKED" AS (
-  /* The earliest received_at, then the earliest timestamp; the other columns only break */
-  /* exact ties, so every warehouse keeps the same copy. */
   SELECT
-    "ID",
-    "ANONYMOUS_ID",
-    "USER_ID",
-    "TIMESTAMP",
-    "EVENT",
+    "REPEATS".*,
     ROW_NUMBER() OVER (
       PARTITION BY "ID"
       ORDER BY CASE WHEN "RECEIVED_AT" IS NULL THEN 1 ELSE 0 END NULLS FIRST, "RECEIVED_AT" NULLS FIRST, "TIMESTAMP" NULLS FIRST, "EVENT" NULLS FIRST, "ANONYMOUS_ID" NULLS FIRST, "USER_ID" NULLS FIRST
@@ -48,7 +42,8 @@ SELECT
   "ANONYMOUS_ID",
   "USER_ID",
   "TIMESTAMP",
-  "EVENT"
+  "EVENT",
+  "RECEIVED_AT"
 FROM "RANKED"
 WHERE
   "COPY_NUMBER" = 1;

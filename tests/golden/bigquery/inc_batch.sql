@@ -1,0 +1,15 @@
+CREATE OR REPLACE TABLE `journey`.`inc_batch` AS
+SELECT
+  `s`.`id`,
+  `s`.`anonymous_id`,
+  `s`.`user_id`,
+  `s`.`timestamp`,
+  `s`.`event`,
+  `s`.`received_at`
+FROM `rudder`.`tracks` AS `s`
+CROSS JOIN `journey`.`journeyctl_state` AS `state`
+WHERE
+  TIMESTAMP_DIFF(`state`.`high_water_mark`, `s`.`received_at`, MICROSECOND) <= 21600000000
+  OR (
+    `state`.`high_water_mark` IS NULL AND NOT `s`.`received_at` IS NULL
+  );

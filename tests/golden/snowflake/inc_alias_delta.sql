@@ -1,0 +1,97 @@
+CREATE OR REPLACE TABLE "JOURNEY"."INC_ALIAS_DELTA" AS
+SELECT
+  "MAPPING"."ALIAS",
+  "MAPPING"."DBT_VISITOR_ID"
+FROM (
+  WITH "EVENTS" AS (
+    SELECT
+      "E"."ID",
+      "E"."ANONYMOUS_ID",
+      "E"."USER_ID",
+      "E"."TIMESTAMP",
+      "E"."EVENT"
+    FROM (
+      SELECT
+        "KEPT"."ID",
+        "KEPT"."ANONYMOUS_ID",
+        "KEPT"."USER_ID",
+        "KEPT"."TIMESTAMP",
+        "KEPT"."EVENT",
+        "KEPT"."RECEIVED_AT"
+      FROM "JOURNEY"."JOURNEYCTL_EVENTS" AS "KEPT"
+      LEFT JOIN "JOURNEY"."INC_CHANGES" AS "CHANGED"
+        ON "CHANGED"."ID" = "KEPT"."ID"
+      WHERE
+        "CHANGED"."ID" IS NULL
+      UNION ALL
+      SELECT
+        "ID",
+        "ANONYMOUS_ID",
+        "USER_ID",
+        "TIMESTAMP",
+        "EVENT",
+        "RECEIVED_AT"
+      FROM "JOURNEY"."INC_CHANGES"
+    ) AS "E"
+    WHERE
+      "E"."ANONYMOUS_ID" IN (
+        SELECT
+          "ALIAS"
+        FROM "JOURNEY"."INC_TOUCHED"
+      )
+      OR "E"."USER_ID" IN (
+        SELECT
+          "ALIAS"
+        FROM "JOURNEY"."INC_TOUCHED"
+      )
+  ), "USER_IDS" AS (
+    SELECT
+      "USER_ID"
+    FROM "EVENTS"
+    WHERE
+      NOT "USER_ID" IS NULL
+    GROUP BY
+      "USER_ID"
+  ), "ANONYMOUS_IDS" AS (
+    SELECT
+      "ANONYMOUS_ID"
+    FROM "EVENTS"
+    WHERE
+      NOT "ANONYMOUS_ID" IS NULL
+    GROUP BY
+      "ANONYMOUS_ID"
+  ), "IDENTIFIED" AS (
+    /* An anonymous id's latest identified event names its visitor (shared device: the later user). */
+    SELECT
+      "ANONYMOUS_ID",
+      "USER_ID",
+      ROW_NUMBER() OVER (
+        PARTITION BY "ANONYMOUS_ID"
+        ORDER BY "TIMESTAMP" DESC NULLS LAST, "ID" DESC NULLS LAST
+      ) AS "RECENCY"
+    FROM "EVENTS"
+    WHERE
+      NOT "ANONYMOUS_ID" IS NULL AND NOT "USER_ID" IS NULL
+  )
+  SELECT
+    "USER_ID" AS "ALIAS",
+    "USER_ID" AS "DBT_VISITOR_ID"
+  FROM "USER_IDS"
+  UNION ALL
+  SELECT
+    "A"."ANONYMOUS_ID" AS "ALIAS",
+    COALESCE("I"."USER_ID", "A"."ANONYMOUS_ID") AS "DBT_VISITOR_ID"
+  FROM "ANONYMOUS_IDS" AS "A"
+  LEFT JOIN "IDENTIFIED" AS "I"
+    ON "I"."ANONYMOUS_ID" = "A"."ANONYMOUS_ID" AND "I"."RECENCY" = 1
+  LEFT JOIN "USER_IDS" AS "U"
+    ON "U"."USER_ID" = "A"."ANONYMOUS_ID"
+  WHERE
+    "U"."USER_ID" IS NULL
+) AS "MAPPING"
+WHERE
+  "MAPPING"."ALIAS" IN (
+    SELECT
+      "ALIAS"
+    FROM "JOURNEY"."INC_TOUCHED"
+  );
