@@ -317,3 +317,29 @@ def test_a_killed_incremental_run_on_redshift_rolls_back(redshift, tmp_path):
     assert result.exit_code == 0, result.stderr
     with w.connector() as c, duckdb_connector(tmp_path / "full.duckdb") as f:
         assert tables(c, w.params()) == full_rebuild(f, BATCHES[0] + BATCHES[1], params())
+
+
+def test_cli_summary_json_and_dry_run(tmp_path):
+    w = Warehouse("duckdb", {"path": "journey.duckdb"}, source="tracks", schema="journey",
+                  base_dir=tmp_path, extra_pipeline={"incremental": True, "lookback_hours": 2})
+    w.load(rows=BATCHES[0], columns=COLUMNS)
+    config = w.config()
+    first = journeyctl(config, "run", "--format", "json")
+    assert first.exit_code == 0, first.stderr
+    import json
+    summary = json.loads(first.stdout)["incremental"]
+    assert summary["mode"] == "full" and summary["reason"] == "no incremental state in journey yet"
+    with w.connector() as c:
+        c.insert_rows(w.params().source, COLUMNS, BATCHES[1])
+    dry = journeyctl(config, "run", "--dry-run")
+    assert dry.exit_code == 0 and "-- apply (one transaction)" in dry.stdout
+    assert 'DELETE FROM "journey"."dbt_track_facts"' in dry.stdout
+    second = journeyctl(config, "run", "--format", "json")
+    summary = json.loads(second.stdout)["incremental"]
+    assert (summary["mode"], summary["rows_read"], summary["events_changed"]) == ("incremental", 13, 4)  # batch 0 re-read within the lookback
+    assert summary["unseen_rows"] == 1 and summary["state_advanced"]
+    assert set(summary["rows_replaced"]) == set(PUBLISHED)
+    assert "source rows have no received_at" in second.stderr
+    assert "visitors affected; high-water mark 2026-11-03 06:00:00" in second.stderr
+    full = journeyctl(config, "run", "--full-refresh")
+    assert "incremental: full build (--full-refresh)" in full.stderr
