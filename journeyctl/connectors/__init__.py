@@ -19,6 +19,7 @@ BUILTIN = {
     "bigquery": ("journeyctl.connectors.bigquery", "BigQueryConnector", "bigquery"),
     "snowflake": ("journeyctl.connectors.snowflake", "SnowflakeConnector", "snowflake"),
     "redshift": ("journeyctl.connectors.redshift", "RedshiftConnector", "redshift"),
+    "clickhouse": ("journeyctl.connectors.clickhouse", "ClickHouseConnector", "clickhouse"),
 }
 ENTRY_POINT_GROUP = "journeyctl.connectors"
 
