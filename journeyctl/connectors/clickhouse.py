@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 from pathlib import Path
 from typing import Sequence
 
@@ -14,6 +15,7 @@ from journeyctl.errors import ConfigError, ConnectionFailed
 from journeyctl.names import TableName
 
 DEFAULT_TIMEOUT = 30
+logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())  # errors reach the user once, as ours
 SESSION_SETTINGS = {"join_use_nulls": 1}
 """A LEFT JOIN's missing side is NULL (not the type's default) for any SQL this session runs;
 the rendered SQL also sets it per query, so a script piped into clickhouse-client needs nothing."""

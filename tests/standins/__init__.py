@@ -175,6 +175,7 @@ def import_client(module: str):
 
 
 from .bqemulator import BigQueryStandin, start_bigquery  # noqa: E402
+from .clickhouse import ClickHouseStandin, start_clickhouse  # noqa: E402
 from .fakesnow_server import SnowflakeStandin, start_snowflake  # noqa: E402
 from .postgres import RedshiftStandin, start_redshift  # noqa: E402
 
@@ -186,9 +187,11 @@ __all__ = [
     "missing",
     "start_or_skip",
     "BigQueryStandin",
+    "ClickHouseStandin",
     "RedshiftStandin",
     "SnowflakeStandin",
     "start_bigquery",
+    "start_clickhouse",
     "start_redshift",
     "start_snowflake",
 ]

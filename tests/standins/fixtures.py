@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import start_bigquery, start_or_skip, start_redshift, start_snowflake
+from . import start_bigquery, start_clickhouse, start_or_skip, start_redshift, start_snowflake
 
 
 @pytest.fixture(scope="session")
@@ -32,5 +32,13 @@ def bigquery_standin():
 def redshift_standin():
     """PostgreSQL behind the Redshift proxy: ``redshift_connector.connect(**redshift_standin.connect_kwargs())``."""
     standin = start_or_skip(start_redshift)
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="session")
+def clickhouse_standin():
+    """ClickHouse's HTTP interface over chdb: ``clickhouse_connect.get_client(**clickhouse_standin.connect_kwargs())``."""
+    standin = start_or_skip(start_clickhouse)
     yield standin
     standin.stop()
