@@ -30,12 +30,20 @@ def _nullable_argument(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _left_joins_fill_nulls(node: exp.Expression) -> exp.Expression:
-    """ClickHouse's LEFT JOIN fills the missing side with defaults unless join_use_nulls = 1:
-    set it on each query with one, so the rendered script is right on any session."""
-    if any(j.side == "LEFT" for j in node.args.get("joins") or []):
-        setting = exp.EQ(this=exp.column("join_use_nulls"), expression=exp.Literal.number(1))
-        node.set("settings", [*(node.args.get("settings") or []), setting])
+def _standard_name_resolution(node: exp.Expression) -> exp.Expression:
+    """Settings on each ClickHouse query, so a rendered script is right on any session.
+
+    prefer_column_name_to_alias = 1: a name means the column, as in standard SQL (ClickHouse
+    otherwise reads `dbt_visitor_id` in `MIN(dbt_visitor_id) AS dbt_visitor_id,
+    COUNT(DISTINCT dbt_visitor_id)` as the alias). join_use_nulls = 1 where the query has an
+    outer join: its missing side is NULL, not the type's default ('' or 0).
+    """
+    settings = {"prefer_column_name_to_alias": 1}
+    if any(j.side in ("LEFT", "RIGHT", "FULL") for j in node.args.get("joins") or []):
+        settings["join_use_nulls"] = 1
+    node.set("settings", [*(node.args.get("settings") or []),
+                          *(exp.EQ(this=exp.var(k), expression=exp.Literal.number(v))
+                            for k, v in settings.items())])
     return node
 
 
@@ -130,7 +138,7 @@ DIALECTS: dict[str, Dialect] = {
                 table_properties=_merge_tree, timestamp_types=("DATETIME",),
                 rewrites={exp.TimestampDiff: _timestamp_diff_as_datediff,
                           exp.Lag: _nullable_argument, exp.Lead: _nullable_argument,
-                          exp.Select: _left_joins_fill_nulls,
+                          exp.Select: _standard_name_resolution,
                           exp.CurrentSchema: _current_database,
                           exp.DataType: _utc_microsecond_timestamp,
                           exp.Alter: _rename_table}),
