@@ -219,3 +219,10 @@ def test_render_needs_no_clickhouse_client():
             "from tests.helpers import params; render_plan(params(), get_dialect('ch'));"
             "assert not {'chdb', 'clickhouse_connect'} & set(sys.modules), sys.modules.keys()")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_missing_client_names_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "chdb.session", None)  # as if chdb were not installed
+    with pytest.raises(ConfigError, match="needs chdb.session") as e:
+        connect(Target("ch", "clickhouse", {"path": "db"}, tmp_path)).open()
+    assert e.value.hint == "pip install 'journeyctl[clickhouse]'"

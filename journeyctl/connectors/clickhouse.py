@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import importlib
 import logging
 from pathlib import Path
 from typing import Sequence
@@ -83,8 +84,7 @@ class ClickHouseConnector(Connector):
     def _open_embedded(self) -> None:
         """chdb keeps the databases in `path`. ClickHouse does not guard a data directory against
         a second process, and chdb admits one directory per process: a lock file says which."""
-        from chdb import session
-
+        session = _client("chdb.session")
         self.path.mkdir(parents=True, exist_ok=True)
         self.lock = open(self.path / "journeyctl.lock", "w")
         try:
@@ -105,8 +105,7 @@ class ClickHouseConnector(Connector):
                                         "connection, or check the path")
 
     def _open_server(self) -> None:
-        import clickhouse_connect
-
+        clickhouse_connect = _client("clickhouse_connect")
         s = self.settings
         try:
             self.client = clickhouse_connect.get_client(
@@ -158,3 +157,13 @@ class ClickHouseConnector(Connector):
                 f"TABLES {quoted_sql(new, self.dialect_name)} AND {quoted_sql(old, self.dialect_name)}")))
             statements.append(exp.Drop(tables=[new.copy()], kind="TABLE", exists=True))
         return [self.render(s) for s in statements]
+
+
+def _client(module: str):
+    """One of the two clients, imported when a target uses it (chdb alone takes ~0.7 s to load);
+    missing, it is a config error naming the extra, as the registry reports other clients."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        raise ConfigError(f"the clickhouse connector needs {e.name}, which is not installed",
+                          hint="pip install 'journeyctl[clickhouse]'")
