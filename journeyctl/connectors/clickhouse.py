@@ -54,7 +54,7 @@ class ClickHouseConnector(Connector):
             raise ConfigError(f"[targets.{target.name}] (type clickhouse) needs either path "
                               "(embedded ClickHouse) or host (a server), not both or neither",
                               hint='e.g. path = "journey.chdb", or host = "localhost"')
-        self.session = self.client = None
+        self.session = self.client = self.lock = None
 
     @property
     def embedded(self) -> bool:
@@ -87,22 +87,24 @@ class ClickHouseConnector(Connector):
             self._open_server()
 
     def _open_embedded(self) -> None:
-        """chdb keeps the databases in `path`. ClickHouse does not guard a data directory against
-        a second process, and chdb admits one directory per process: a lock file says which."""
+        """chdb keeps the databases in `path`, one process at a time. ClickHouse's own lock on the
+        directory reaches chdb's caller as a bare "Error initializing EmbeddedServer" (the reason
+        printed to the console): journeyctl's lock file, taken first, says it in words."""
         session = _client("chdb.session")
         self.path.mkdir(parents=True, exist_ok=True)
         self.lock = open(self.path / "journeyctl.lock", "w")
         try:
             fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self.lock.close()
+            self.close()
             raise ConnectionFailed(f"embedded ClickHouse data directory {self.path} is in use by "
                                    "another process; chdb lets one process use it at a time",
                                    hint="wait for the other run (or program) to finish, then run again")
         try:
             self.session = session.Session(str(self.path))
             for name, value in SESSION_SETTINGS.items():
-                self.session.query(f"SET {name} = {value}")
+                self.session.query(self.render(exp.Set(expressions=[exp.SetItem(
+                    this=exp.EQ(this=exp.var(name), expression=exp.Literal.number(value)))])))
         except Exception as e:
             self.close()
             raise ConnectionFailed(f"cannot open {self.describe()}: {e}",
@@ -128,7 +130,7 @@ class ClickHouseConnector(Connector):
         if self.session is not None:
             self.session.close()
             self.session = None
-        if getattr(self, "lock", None) is not None:
+        if self.lock is not None:
             self.lock.close()
             self.lock = None
         if self.client is not None:
