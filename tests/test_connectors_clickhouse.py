@@ -26,10 +26,10 @@ from tests import edge_events as E
 from tests.helpers import (PUBLISHED, duckdb_connector, fingerprint, load, normalised, params,
                            read_tables, run_pipeline, schema_tables, staging_tables)
 from tests.reference import journeys
-from tests.standins import import_client
+from tests.standins import import_client, start_clickhouse
 from tests.test_reference import COLUMNS as ADVERSARIAL_COLUMNS, adversarial_rows
 from tests.test_safe_runs_warehouses import CHANGED_BY_TIMEOUT, Held, command, publish
-from tests.warehouses import Warehouse, journeyctl
+from tests.warehouses import Warehouse, journeyctl, make_warehouse
 
 
 
@@ -226,3 +226,26 @@ def test_missing_client_names_the_extra(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="needs chdb.session") as e:
         connect(Target("ch", "clickhouse", {"path": "db"}, tmp_path)).open()
     assert e.value.hint == "pip install 'journeyctl[clickhouse]'"
+
+
+def test_twenty_minutes_across_a_dst_jump_on_a_new_york_server_are_twenty(tmp_path):
+    """Server path: clickhouse-connect to a server whose zone is New York, a naive DateTime64
+    source written in New York wall-clock time: 01:50 EST → 03:10 EDT is 20 minutes."""
+    standin = start_clickhouse(zone="America/New_York")
+    try:
+        w = make_warehouse("clickhouse", standin, tmp_path)
+        with w.connector() as c:
+            assert c.query("SELECT timezone()") == [("America/New_York",)]
+            c.execute("CREATE DATABASE " + w.source.split(".")[0])
+            c.execute(f"CREATE TABLE {w.source} (id String, anonymous_id Nullable(String), "
+                      "user_id Nullable(String), timestamp DateTime64(6), event String) "
+                      "ENGINE = MergeTree ORDER BY tuple()")
+            c.execute(f"INSERT INTO {w.source} VALUES ('e1', 'a', NULL, '2026-03-08 01:50:00', 'x'), "
+                      "('e2', 'a', NULL, '2026-03-08 03:10:00', 'y')")
+        result = journeyctl(w.config(), "run", "--target", "clickhouse")
+        assert result.exit_code == 0, result.stderr
+        with w.connector() as c:
+            gaps = c.query(f"SELECT idle_time_minutes FROM {w.schema}.dbt_mapped_tracks ORDER BY event_id")
+        assert gaps == [(None,), (20.0,)]
+    finally:
+        standin.stop()

@@ -35,6 +35,7 @@ class Handler(BaseHTTPRequestHandler):
     engine: session.Session
     lock = threading.Lock()
     password: str | None = None
+    zone = "UTC"
 
     def log_message(self, fmt, *args) -> None:  # keep the log for failures only
         pass
@@ -91,7 +92,7 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, result.bytes(), {
             "Content-Type": "text/plain; charset=UTF-8",
             "X-ClickHouse-Format": out_format.group(1) if out_format else params.get("default_format", "TabSeparated"),
-            "X-ClickHouse-Timezone": "UTC",
+            "X-ClickHouse-Timezone": self.zone,
             "X-ClickHouse-Query-Id": query_id,
             "X-ClickHouse-Server-Display-Name": "chdb-http-standin",
             "X-ClickHouse-Summary": json.dumps({"read_rows": "0", "read_bytes": "0", "written_rows": "0",
@@ -116,6 +117,7 @@ def _literal(value: str) -> str:
 def main() -> None:
     Handler.engine = session.Session(sys.argv[1])
     Handler.password = sys.argv[2] if len(sys.argv) > 2 else None
+    Handler.zone = Handler.engine.query("SELECT timezone()", "TabSeparated").bytes().decode().strip()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     print(f"PORT {server.server_address[1]}", flush=True)
     server.serve_forever()

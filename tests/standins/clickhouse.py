@@ -7,6 +7,7 @@ unpatched. Runs under the test env's python (chdb is in journeyctl's clickhouse 
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +27,13 @@ class ClickHouseStandin(Standin):
         return {"host": self.host, "port": self.port, "username": self.user, "password": self.password}
 
 
-def start_clickhouse(timeout: float = 30) -> ClickHouseStandin:
+def start_clickhouse(zone: str = "UTC", timeout: float = 30) -> ClickHouseStandin:
+    """The front on a free port; `zone` is the server's time zone (its process's TZ)."""
     import_client("chdb")
     with starting() as cleanups:
         folder = workdir("chdb-http", cleanups)
         log = folder / "server.log"
         proc = spawn([sys.executable, Path(__file__).with_name("_chdb_http_serve.py"), folder / "data",
-                      ClickHouseStandin.password], log, cleanups)
+                      ClickHouseStandin.password], log, cleanups, env=os.environ | {"TZ": zone})
         port = wait_for(lambda: read_port(log), "chdb HTTP front", proc, log, timeout)
     return ClickHouseStandin(host="127.0.0.1", port=port, _cleanups=cleanups)
