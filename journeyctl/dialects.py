@@ -109,8 +109,11 @@ class Dialect:
         for node in reversed(list(tree.dfs())):
             rewrite = self.rewrites.get(type(node))
             new = rewrite(node) if rewrite else node
-            if new is not node:
-                tree = new if node is tree else tree
+            if new is node:
+                continue
+            if node is tree:
+                tree = new
+            else:
                 node.replace(new)
         return tree
 

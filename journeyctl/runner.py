@@ -89,7 +89,7 @@ def check_source(connector: Connector, params: PipelineParams) -> dict[str, str]
         raise ConfigError(f"source table {params.source} on {connector.describe()} lacks "
                           f"column(s): {', '.join(missing)}",
                           hint="journeyctl reads RudderStack's tracks table: " + ", ".join(REQUIRED_COLUMNS))
-    # An instant type only (the dialect's words: TIMESTAMP, ClickHouse's DateTime64): BigQuery's
+    # An instant type only (the dialect's words: TIMESTAMP; ClickHouse's DateTime[64]): BigQuery's
     # DATETIME is not accepted by TIMESTAMP_DIFF, and a text column would compare as text.
     if not any(word in columns["timestamp"] for word in connector.dialect.timestamp_types):
         raise ConfigError(f"source column {params.source}.timestamp is {columns['timestamp']}, "

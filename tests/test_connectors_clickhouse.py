@@ -249,3 +249,13 @@ def test_twenty_minutes_across_a_dst_jump_on_a_new_york_server_are_twenty(tmp_pa
         assert gaps == [(None,), (20.0,)]
     finally:
         standin.stop()
+
+
+def test_a_text_timestamp_column_is_refused_before_any_sql_runs(tmp_path):
+    w = embedded(tmp_path)
+    with w.connector() as c:
+        c.execute("CREATE TABLE tracks (id String, anonymous_id Nullable(String), user_id Nullable(String), "
+                  "timestamp String, event String) ENGINE = MergeTree ORDER BY tuple()")
+    result = journeyctl(w.config(), "run", "--target", "clickhouse")
+    assert result.exit_code == 2
+    assert "source column tracks.timestamp is STRING, not a timestamp" in result.stderr
