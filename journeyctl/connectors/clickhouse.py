@@ -181,6 +181,12 @@ class ClickHouseConnector(Connector):
             statements.append(exp.Drop(tables=[new.copy()], kind="TABLE", exists=True))
         return [self.render(s) for s in statements]
 
+    def run_publish(self, statements: Sequence[str], execute) -> None:
+        """No rollback to try: ClickHouse DDL commits statement by statement. After a failure the
+        runner drops this run's staging tables; each published table is old or new, whole."""
+        for sql in statements:
+            execute(sql)
+
 
 def _csv_value(value: Any) -> Any:
     """ClickHouse's CSV: \\N is NULL; naive datetimes (UTC) to the microsecond."""
