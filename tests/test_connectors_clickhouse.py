@@ -23,6 +23,9 @@ from journeyctl.dialects import get_dialect
 from journeyctl.errors import ConfigError
 from journeyctl.render import render_plan
 from tests import edge_events as E
+from tests import test_connectors_equivalence as eq
+from tests import test_datatests as dt
+from tests import test_safe_runs_warehouses as safe
 from tests.helpers import (PUBLISHED, duckdb_connector, fingerprint, load, normalised, params,
                            read_tables, run_pipeline, schema_tables, staging_tables)
 from tests.reference import journeys
@@ -259,3 +262,16 @@ def test_a_text_timestamp_column_is_refused_before_any_sql_runs(tmp_path):
     result = journeyctl(w.config(), "run", "--target", "clickhouse")
     assert result.exit_code == 2
     assert "source column tracks.timestamp is STRING, not a timestamp" in result.stderr
+
+
+@pytest.mark.parametrize("shared_test", [
+    eq.test_run_builds_the_same_rows_as_duckdb, eq.test_sample_events_give_the_same_rows_as_duckdb,
+    eq.test_run_leaves_only_the_published_tables, eq.test_second_run_replaces_the_published_tables,
+    eq.test_run_summary_counts_rows_left_out, eq.test_execution_error_keeps_the_warehouse_message,
+    safe.test_stage_failure_leaves_the_published_tables, safe.test_failure_inside_publish,
+    dt.test_data_tests_pass_after_a_run_on_each_warehouse_and_catch_a_deleted_event,
+    dt.test_report_on_each_warehouse,
+], ids=lambda f: f.__name__)
+def test_embedded_passes_the_warehouse_tests(shared_test, tmp_path):
+    """The parametrised warehouse tests (run there on the server path), on embedded chdb."""
+    shared_test(embedded(tmp_path))
