@@ -19,9 +19,7 @@ import pytest
 
 from journeyctl.config import Target
 from journeyctl.connectors import connect
-from journeyctl.dialects import get_dialect
 from journeyctl.errors import ConfigError
-from journeyctl.render import render_plan
 from tests import edge_events as E
 from tests import test_connectors_equivalence as eq
 from tests import test_datatests as dt
@@ -33,7 +31,6 @@ from tests.standins import import_client, start_clickhouse
 from tests.test_reference import COLUMNS as ADVERSARIAL_COLUMNS, adversarial_rows
 from tests.test_safe_runs_warehouses import CHANGED_BY_TIMEOUT, Held, command, publish
 from tests.warehouses import Warehouse, journeyctl, make_warehouse
-
 
 
 @pytest.fixture(autouse=True)
