@@ -272,3 +272,16 @@ def test_a_text_timestamp_column_is_refused_before_any_sql_runs(tmp_path):
 def test_embedded_passes_the_warehouse_tests(shared_test, tmp_path):
     """The parametrised warehouse tests (run there on the server path), on embedded chdb."""
     shared_test(embedded(tmp_path))
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_random_adversarial_events_with_every_null_on_the_server_path(clickhouse, seed):
+    """All rows, unusable ones too (NULL ids and timestamps: a Nullable source), through the server."""
+    rows = adversarial_rows(seed)
+    clickhouse.load(rows=[tuple(r[c] for c, _ in ADVERSARIAL_COLUMNS) for r in rows],
+                    columns=ADVERSARIAL_COLUMNS)
+    result = journeyctl(clickhouse.config(), "run", "--target", "clickhouse")
+    assert result.exit_code == 0, result.stderr
+    with clickhouse.connector() as c:
+        built = read_tables(c, clickhouse.params())
+    assert built == normalised(journeys(rows))
