@@ -64,6 +64,69 @@ def _text_in_byte_order(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _nullable_argument(node: exp.Expression) -> exp.Expression:
+    """ClickHouse's lag/lead past the partition's edge give the type's default ('' or
+    1970-01-01) on a non-Nullable column; on a Nullable one, NULL as everywhere else."""
+    node.set("this", exp.Anonymous(this="toNullable", expressions=[node.this]))
+    return node
+
+
+def _standard_name_resolution(node: exp.Expression) -> exp.Expression:
+    """Settings on each ClickHouse query, so a rendered script is right on any session.
+
+    prefer_column_name_to_alias = 1: a name means the column, as in standard SQL (ClickHouse
+    otherwise reads `dbt_visitor_id` in `MIN(dbt_visitor_id) AS dbt_visitor_id,
+    COUNT(DISTINCT dbt_visitor_id)` as the alias). join_use_nulls = 1 where the query has an
+    outer join: its missing side is NULL, not the type's default ('' or 0).
+    """
+    settings = {"prefer_column_name_to_alias": 1}
+    if any(j.side in ("LEFT", "RIGHT", "FULL") for j in node.args.get("joins") or []):
+        settings["join_use_nulls"] = 1
+    node.set("settings", [*(node.args.get("settings") or []),
+                          *(exp.EQ(this=exp.var(k), expression=exp.Literal.number(v))
+                            for k, v in settings.items())])
+    return node
+
+
+def _current_database(_: exp.Expression) -> exp.Expression:
+    """ClickHouse has databases, not schemas: currentDatabase() is the unqualified names' home."""
+    return exp.CurrentDatabase()
+
+
+def _utc_microsecond_timestamp(node: exp.Expression) -> exp.Expression:
+    """A neutral TIMESTAMP is an instant to the microsecond (naive values are UTC); ClickHouse's
+    DateTime is whole seconds in the server's zone."""
+    if node.this not in (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ):
+        return node
+    utc = exp.DataType.build("DateTime64(6, 'UTC')", dialect="clickhouse")
+    utc.set("nullable", None)  # Nullable(…), as the other types are rendered
+    return utc
+
+
+def _rename_table(node: exp.Expression) -> exp.Expression:
+    """ClickHouse has no ALTER TABLE … RENAME TO; RENAME TABLE a TO b (atomic) instead."""
+    actions = node.args.get("actions") or []
+    if len(actions) != 1 or not isinstance(actions[0], exp.AlterRename):
+        return node
+    return exp.Command(this="RENAME", expression=exp.Literal.string(
+        f"TABLE {quoted_sql(node.this, 'clickhouse')} TO {quoted_sql(actions[0].this, 'clickhouse')}"))
+
+
+def quoted_sql(table: exp.Table, dialect: str) -> str:
+    """A table name as `dialect` SQL with every part quoted, for statements sqlglot keeps as text."""
+    table = table.copy()
+    for ident in table.find_all(exp.Identifier):
+        ident.set("quoted", True)
+    return table.sql(dialect=dialect)
+
+
+def _merge_tree() -> exp.Properties:
+    """ENGINE = MergeTree ORDER BY tuple(): ClickHouse's plain persistent table, unsorted."""
+    return exp.Properties(expressions=[
+        exp.EngineProperty(this=exp.var("MergeTree")),
+        exp.Order(expressions=[exp.Ordered(this=exp.Struct(), nulls_first=False)])])
+
+
 def drop_table(table: exp.Table) -> exp.Drop:
     return exp.Drop(tables=[table], kind="TABLE", exists=True)
 
@@ -77,15 +140,21 @@ class Dialect:
     default_source: str
     """The source table RudderStack writes, as a user would type it."""
     rewrites: dict[type[exp.Expression], Rewrite] = field(default_factory=dict)
+    table_properties: Callable[[], exp.Properties] | None = None
+    """Properties every created table needs (ClickHouse: its table engine)."""
+    timestamp_types: tuple[str, ...] = ("TIMESTAMP",)
+    """Words in an information_schema type name that mark an instant the gap SQL accepts."""
 
     def rewrite(self, tree: exp.Expression) -> exp.Expression:
-        """Apply the rewrites bottom-up, so that what a rewritten node keeps of its operands
-        (a window inside a diff, say) has been rewritten too."""
-        for node in reversed(list(tree.walk())) if self.rewrites else ():
-            rule = self.rewrites.get(type(node))
-            new = rule(node) if rule else node
-            if new is not node:
-                tree = new if node is tree else tree
+        """`tree` with the rewrites applied, innermost first (a rewritten node's parts are too)."""
+        for node in reversed(list(tree.dfs())):
+            rewrite = self.rewrites.get(type(node))
+            new = rewrite(node) if rewrite else node
+            if new is node:
+                continue
+            if node is tree:
+                tree = new
+            else:
                 node.replace(new)
         return tree
 
@@ -93,7 +162,8 @@ class Dialect:
                     query: exp.Expression | None = None) -> list[exp.Expression]:
         """Statements that (re)create `table` from `query` (or empty, given an exp.Schema)."""
         create = exp.Create(this=table, kind="TABLE", expression=query,
-                            replace=self.create_or_replace)
+                            replace=self.create_or_replace,
+                            properties=self.table_properties() if self.table_properties else None)
         if self.create_or_replace:
             return [create]
         name = table.this if isinstance(table, exp.Schema) else table
@@ -111,10 +181,18 @@ DIALECTS: dict[str, Dialect] = {
         Dialect("postgres", create_or_replace=False, default_source="tracks",
                 rewrites={exp.TimestampDiff: _timestamp_diff_as_epoch_micros,
                           exp.Ordered: _text_in_byte_order}),
+        Dialect("clickhouse", create_or_replace=True, default_source="tracks",
+                table_properties=_merge_tree, timestamp_types=("DATETIME",),
+                rewrites={exp.TimestampDiff: _timestamp_diff_as_datediff,
+                          exp.Lag: _nullable_argument, exp.Lead: _nullable_argument,
+                          exp.Select: _standard_name_resolution,
+                          exp.CurrentSchema: _current_database,
+                          exp.DataType: _utc_microsecond_timestamp,
+                          exp.Alter: _rename_table}),
     )
 }
 
-ALIASES = {"bq": "bigquery", "sf": "snowflake", "rs": "redshift", "pg": "postgres"}
+ALIASES = {"bq": "bigquery", "sf": "snowflake", "rs": "redshift", "pg": "postgres", "ch": "clickhouse"}
 
 
 def get_dialect(name: str) -> Dialect:

@@ -123,7 +123,8 @@ class Plan:
 
 
 def generate(tree: exp.Expression, dialect: Dialect, where: str) -> str:
-    """Normalise and quote identifiers for `dialect`, then generate, refusing any loss."""
+    """Apply the dialect's rewrites, normalise and quote identifiers, then generate, refusing any loss."""
+    tree = dialect.rewrite(tree)
     engine = sqlglot.Dialect.get_or_raise(dialect.name)
     for ident in tree.find_all(exp.Identifier):
         engine.normalize_identifier(ident)  # as the engine resolves it unquoted (Snowflake: upper)
@@ -175,10 +176,11 @@ def refuse_unknown_functions(tree: exp.Expression, where: str) -> None:
 
 def compile_tree(tree: exp.Expression, where: str, dialect: Dialect, source: TableName,
                  table_for: TableFor) -> exp.Expression:
-    """A parsed template as the dialect's AST, tables resolved, unknown functions refused."""
+    """A parsed template with tables resolved and unknown functions refused (the dialect's
+    rewrites come at generation, to every statement)."""
     tree = resolve_tables(tree, source, table_for)
     refuse_unknown_functions(tree, where)
-    return dialect.rewrite(tree)
+    return tree
 
 
 def compile_query(t: RenderedTemplate, dialect: Dialect, source: TableName,

@@ -118,9 +118,9 @@ def check_source(connector: Connector, params: PipelineParams) -> dict[str, str]
         raise ConfigError(f"source table {params.source} on {connector.describe()} lacks "
                           f"column(s): {', '.join(missing)}",
                           hint="journeyctl reads RudderStack's tracks table: " + ", ".join(REQUIRED_COLUMNS))
-    # TIMESTAMP (with or without time zone) only: BigQuery's DATETIME is not accepted by
-    # TIMESTAMP_DIFF, and a text column would compare as text.
-    if "TIMESTAMP" not in columns["timestamp"]:
+    # An instant type only (the dialect's words: TIMESTAMP; ClickHouse's DateTime[64]): BigQuery's
+    # DATETIME is not accepted by TIMESTAMP_DIFF, and a text column would compare as text.
+    if not any(word in columns["timestamp"] for word in connector.dialect.timestamp_types):
         raise ConfigError(f"source column {params.source}.timestamp is {columns['timestamp']}, "
                           "not a timestamp", hint="cast it in a view and point --source at the view")
     return columns

@@ -21,7 +21,7 @@ from tests.helpers import params
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("JOURNEYCTL_UPDATE_GOLDEN") == "1"
 SQLFLUFF_DIALECT = {"duckdb": "duckdb", "bigquery": "bigquery", "snowflake": "snowflake",
-                    "redshift": "redshift", "postgres": "postgres"}
+                    "redshift": "redshift", "postgres": "postgres", "clickhouse": "clickhouse"}
 
 
 def golden_cases():
@@ -75,6 +75,7 @@ def test_snowflake_identifiers_are_upper_case_and_quoted():
     ("bigquery", ",MICROSECOND)"), ("snowflake", "TIMESTAMPDIFF(MICROSECOND,"),
     ("redshift", "DATEDIFF(MICROSECOND,"), ("duckdb", "DATE_DIFF('MICROSECOND',"),
     ("postgres", 'CAST(EXTRACT(EPOCHFROM("timestamp"-LAG("timestamp")'),  # no CAST(… AS TIMESTAMP)
+    ("clickhouse", "DATE_DIFF(MICROSECOND,"),
 ])
 def test_exact_microsecond_gap_per_dialect(dialect, gap):
     steps = render_plan(params(), get_dialect(dialect), ("journey_events",)).steps

@@ -122,6 +122,25 @@ def test_redshift_datediff_shim_follows_sqlglot(redshift_standin):
         con.close()
 
 
+def test_clickhouse_connect_roundtrip(clickhouse_standin):
+    """Unpatched clickhouse-connect against the chdb HTTP front: handshake, DDL, Native reads,
+    EXCHANGE TABLES, and the server's own error for a wrong password."""
+    cc = import_client("clickhouse_connect")
+    client = cc.get_client(**clickhouse_standin.connect_kwargs())
+    client.command("CREATE OR REPLACE TABLE events (user_id String, timestamp DateTime64(6, 'UTC')) "
+                   "ENGINE = MergeTree ORDER BY tuple()")
+    client.command(f"INSERT INTO events VALUES {VALUES}")
+    rows = client.query("SELECT user_id, timestamp, prev, DATE_DIFF(MICROSECOND, prev, timestamp) FROM ("
+                        " SELECT *, lag(toNullable(timestamp)) OVER (PARTITION BY user_id ORDER BY timestamp)"
+                        " AS prev FROM events) ORDER BY 1, 2").result_rows
+    assert naive(rows) == EXPECTED
+    client.command("CREATE OR REPLACE TABLE events_new ENGINE = MergeTree ORDER BY tuple() AS SELECT 1 AS n")
+    client.command("EXCHANGE TABLES events_new AND events")
+    assert client.query("SELECT n FROM events").result_rows == [(1,)]
+    with pytest.raises(cc.driver.exceptions.DatabaseError, match="AUTHENTICATION_FAILED"):
+        cc.get_client(**clickhouse_standin.connect_kwargs() | {"password": "wrong"})
+
+
 def test_rewrite_sql_leaves_literals_identifiers_and_comments_alone():
     sql = "SELECT DATEDIFF(MICROSECOND, a, b), 'GETDATE()', \"VARCHAR(MAX)\" -- DATEDIFF(day, x, y)\nFROM t"
     assert rewrite_sql(sql) == (

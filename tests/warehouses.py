@@ -26,7 +26,7 @@ from journeyctl.names import SchemaName, TableName
 from journeyctl.render import PipelineParams
 from tests import edge_events as E
 
-ENGINES = ["snowflake", "bigquery", "redshift", "postgres"]
+ENGINES = ["snowflake", "bigquery", "redshift", "postgres", "clickhouse"]
 REQUIRED = ["id", "anonymous_id", "user_id", "timestamp", "event"]
 
 
@@ -125,6 +125,11 @@ def make_warehouse(engine: str, standin, tmp_path: Path) -> Warehouse:
                    "user": standin.user, "password": standin.password, "sslmode": "disable"}
         return Warehouse(engine, options, source=f"src_{tag}.tracks", schema=f"out_{tag}",
                          base_dir=tmp_path)
+    if engine == "clickhouse":  # the server path: clickhouse-connect to the chdb HTTP front
+        options = {"host": standin.host, "port": standin.port, "user": standin.user,
+                   "password": standin.password}
+        return Warehouse(engine, options, source=f"src_{tag}.tracks", schema=f"out_{tag}",
+                         base_dir=tmp_path)
     raise ValueError(engine)
 
 
@@ -159,3 +164,8 @@ def redshift(redshift_standin, tmp_path) -> Warehouse:
 @pytest.fixture
 def postgres(postgres_standin, tmp_path) -> Warehouse:
     return make_warehouse("postgres", postgres_standin, tmp_path)
+
+
+@pytest.fixture
+def clickhouse(clickhouse_standin, tmp_path) -> Warehouse:
+    return make_warehouse("clickhouse", clickhouse_standin, tmp_path)

@@ -20,6 +20,7 @@ BUILTIN = {
     "snowflake": ("journeyctl.connectors.snowflake", "SnowflakeConnector", "snowflake"),
     "redshift": ("journeyctl.connectors.redshift", "RedshiftConnector", "redshift"),
     "postgres": ("journeyctl.connectors.postgres", "PostgresConnector", "postgres"),
+    "clickhouse": ("journeyctl.connectors.clickhouse", "ClickHouseConnector", "clickhouse"),
 }
 ENTRY_POINT_GROUP = "journeyctl.connectors"
 

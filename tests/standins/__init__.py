@@ -175,6 +175,7 @@ def import_client(module: str):
 
 
 from .bqemulator import BigQueryStandin, start_bigquery  # noqa: E402
+from .clickhouse import ClickHouseStandin, start_clickhouse  # noqa: E402
 from .fakesnow_server import SnowflakeStandin, start_snowflake  # noqa: E402
 from .postgres import PostgresStandin, RedshiftStandin, start_postgres, start_redshift  # noqa: E402
 
@@ -191,6 +192,8 @@ __all__ = [
     "SnowflakeStandin",
     "start_bigquery",
     "start_postgres",
+    "ClickHouseStandin",
+    "start_clickhouse",
     "start_redshift",
     "start_snowflake",
 ]

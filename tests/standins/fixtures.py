@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from . import start_bigquery, start_or_skip, start_postgres, start_redshift, start_snowflake
+from . import (start_bigquery, start_clickhouse, start_or_skip, start_postgres, start_redshift,
+               start_snowflake)
 
 
 @pytest.fixture(scope="session")
@@ -40,5 +41,13 @@ def redshift_standin():
 def postgres_standin():
     """Stock PostgreSQL, sessions in America/New_York: ``psycopg.connect(**postgres_standin.connect_kwargs())``."""
     standin = start_or_skip(start_postgres)
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="session")
+def clickhouse_standin():
+    """ClickHouse's HTTP interface over chdb: ``clickhouse_connect.get_client(**clickhouse_standin.connect_kwargs())``."""
+    standin = start_or_skip(start_clickhouse)
     yield standin
     standin.stop()
