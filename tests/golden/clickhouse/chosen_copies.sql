@@ -42,14 +42,8 @@ WITH "usable_rows" AS (
     ON "repeated"."repeated_id" = "usable_rows"."id"
   SETTINGS prefer_column_name_to_alias = 1
 ), "ranked" AS (
-  /* The earliest received_at, then the earliest timestamp; the other columns only break */
-  /* exact ties, so every warehouse keeps the same copy. */
   SELECT
-    "id",
-    "anonymous_id",
-    "user_id",
-    "timestamp",
-    "event",
+    "repeats".*,
     ROW_NUMBER() OVER (
       PARTITION BY "id"
       ORDER BY CASE WHEN "received_at" IS NULL THEN 1 ELSE 0 END NULLS FIRST, "received_at" NULLS FIRST, "timestamp" NULLS FIRST, "event" NULLS FIRST, "anonymous_id" NULLS FIRST, "user_id" NULLS FIRST
@@ -62,7 +56,8 @@ SELECT
   "anonymous_id",
   "user_id",
   "timestamp",
-  "event"
+  "event",
+  "received_at"
 FROM "ranked"
 WHERE
   "copy_number" = 1

@@ -1,0 +1,20 @@
+CREATE OR REPLACE TABLE "journey"."inc_batch"
+ENGINE=MergeTree
+ORDER BY tuple() AS
+SELECT
+  "s"."id",
+  "s"."anonymous_id",
+  "s"."user_id",
+  "s"."timestamp",
+  "s"."event",
+  "s"."received_at"
+FROM "rudder"."tracks" AS "s"
+CROSS JOIN "journey"."journeyctl_state" AS "state"
+WHERE
+  DATE_DIFF(MICROSECOND, "s"."received_at", "state"."high_water_mark") <= 21600000000
+  OR (
+    "state"."high_water_mark" IS NULL AND NOT (
+      "s"."received_at" IS NULL
+    )
+  )
+SETTINGS prefer_column_name_to_alias = 1;

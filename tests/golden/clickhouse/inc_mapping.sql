@@ -1,0 +1,20 @@
+CREATE OR REPLACE TABLE "journey"."inc_mapping"
+ENGINE=MergeTree
+ORDER BY tuple() AS
+SELECT
+  "m"."alias",
+  "m"."dbt_visitor_id"
+FROM "journey"."dbt_aliases_mapping" AS "m"
+JOIN "journey"."inc_visitors" AS "v"
+  ON "v"."dbt_visitor_id" = "m"."dbt_visitor_id"
+LEFT JOIN "journey"."inc_touched" AS "t"
+  ON "t"."alias" = "m"."alias"
+WHERE
+  "t"."alias" IS NULL
+SETTINGS prefer_column_name_to_alias = 1, join_use_nulls = 1
+UNION ALL
+SELECT
+  "alias",
+  "dbt_visitor_id"
+FROM "journey"."inc_alias_delta"
+SETTINGS prefer_column_name_to_alias = 1;
