@@ -84,6 +84,10 @@ def plan_incremental_run(connector: Connector, params: PipelineParams, select: t
         raise ConfigError(f"source table {params.source} has no received_at column, so an incremental "
                           "run cannot tell which rows are new",
                           hint="run without --incremental (and set [pipeline] incremental = false)")
+    if not connector.transactional_dml:
+        raise ConfigError(f"{connector.describe()} cannot run incrementally: an incremental run replaces "
+                          f"rows of several tables in one transaction, which {connector.type} does not "
+                          "have", hint="run without --incremental (and set [pipeline] incremental = false)")
     params = dataclasses.replace(params, incremental=True)
     run_id = run_id or secrets.token_hex(4)
     state = read_state(connector, params)

@@ -44,6 +44,8 @@ class Connector(ABC):
     options: ClassVar[dict[str, Option]] = {}
     single_writer: ClassVar[bool] = False
     """True where the engine admits one writing process at a time (DuckDB's file lock)."""
+    transactional_dml: ClassVar[bool] = True
+    """Whether DELETE and INSERT on several tables can commit as one transaction (incremental runs)."""
 
     def __init__(self, target: Target):
         check_keys(target.options, set(self.options), f"[targets.{target.name}] (type {self.type})")

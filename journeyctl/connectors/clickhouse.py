@@ -36,6 +36,7 @@ class ClickHouseConnector(Connector):
 
     type = "clickhouse"
     dialect_name = "clickhouse"
+    transactional_dml = False
     extra = "clickhouse"
     options = {
         "path": Option("embedded ClickHouse (chdb): its data directory, relative to journeyctl.toml"),
