@@ -1,0 +1,271 @@
+"""Identity graph mode: build_graph_aliases gives exactly the mapping a plain-Python
+union-find written from the contract gives, on random and shaped graphs, on DuckDB and
+on every stand-in."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from sqlglot import exp
+
+from journeyctl import config
+from journeyctl.connectors.base import Connector
+from journeyctl.dialects import DIALECTS
+from journeyctl.errors import ConfigError, ExecutionError
+from journeyctl.identity import build_graph_aliases, latest_user_query
+from journeyctl.names import SchemaName, TableName
+from tests.helpers import duckdb_connector, params, run_pipeline
+
+COLUMNS = [("id", "VARCHAR"), ("anonymous_id", "VARCHAR"), ("user_id", "VARCHAR"),
+           ("timestamp", "TIMESTAMP"), ("event", "VARCHAR")]
+ZERO_UUID = "00000000-0000-0000-0000-000000000000"
+START = datetime(2026, 3, 1, 12, 0, 0)
+EVENTS, OUT = TableName.parse("g.events"), TableName.parse("g.aliases")
+IDENTITY_PROFILE = settings(max_examples=60, deadline=None,
+                            suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+# --- the reference: the contract's words, in plain Python --------------------------------------
+def reference(events, placeholder_ids=(), max_users=50) -> dict[str, str]:
+    """alias → visitor for counted `events` (id, anonymous_id, user_id, timestamp, event)."""
+    def key(x):
+        return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in x.strip(" "))
+    placeholders = {"", "null", "none", "undefined", "unknown", "nan", "0", ZERO_UUID,
+                    *(key(p) for p in placeholder_ids)}
+    real = lambda x: x is not None and key(x) not in placeholders  # noqa: E731
+    users = {u for _, _, u, _, _ in events if u is not None}
+    anons = {a for _, a, _, _, _ in events if a is not None}
+    latest = {}
+    for i, a, u, ts, _ in events:
+        if a is not None and u is not None and (a not in latest or (ts, i) > latest[a][:2]):
+            latest[a] = (ts, i, u)
+    default = {u: u for u in users} | {a: latest[a][2] if a in latest else a for a in anons - users}
+
+    parent = {x: x for x in users | anons if real(x)}
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+    for _, a, u, _, _ in events:
+        if real(a) and real(u):
+            parent[find(a)] = find(u)
+    members: dict[str, set] = {}
+    for x in parent:
+        members.setdefault(find(x), set()).add(x)
+    visitor = {}
+    for i, a, u, ts, _ in sorted(events, key=lambda e: (e[3], e[0])):
+        if real(u):
+            visitor.setdefault(find(u), u)
+    mapping = {}
+    for alias, fallback in default.items():
+        root = find(alias) if real(alias) else None
+        if root is None or len(members[root] & users) > max_users:
+            mapping[alias] = fallback
+        else:
+            mapping[alias] = visitor.get(root, alias)
+    return mapping
+
+
+def events_from(pairs) -> list[tuple]:
+    """Counted events from (anonymous_id, user_id, minute) triples; ids unique, not in time order."""
+    return [(f"e{(i * 7919) % 100003:06d}", a, u, START + timedelta(minutes=m), "Page Viewed")
+            for i, (a, u, m) in enumerate(pairs)]
+
+
+def load(connector, events) -> None:
+    """INSERTs, not the DuckDB connector's CSV path, which reads '' as NULL."""
+    connector.create_table(EVENTS, COLUMNS)
+    Connector.insert_rows(connector, EVENTS, COLUMNS, events)
+
+
+def graph_mapping(connector, events, **kw) -> tuple[dict[str, str], object]:
+    load(connector, events)
+    stats = build_graph_aliases(connector, EVENTS, OUT, **kw)
+    rows = connector.query(connector.render(exp.select("alias", "dbt_visitor_id").from_(OUT.to_table())))
+    mapping = dict(rows)
+    assert len(mapping) == len(rows), "one row per alias"
+    return mapping, stats
+
+
+@pytest.fixture(scope="module")
+def duck(tmp_path_factory):
+    with duckdb_connector(tmp_path_factory.mktemp("identity") / "graph.duckdb") as connector:
+        connector.execute("CREATE SCHEMA IF NOT EXISTS g")
+        yield connector
+
+
+# --- shaped graphs ------------------------------------------------------------------------------
+def rid(rng: random.Random, prefix: str) -> str:
+    """A random id, so the dense numbering (sorted ids) is unrelated to the graph's shape."""
+    return f"{prefix}-{rng.getrandbits(48):012x}"
+
+
+def shuffled_chain(rng, links: int, minute=lambda i: i) -> list[tuple]:
+    """anonymous_0 – user_0 – anonymous_1 – user_1 – …, every link one event."""
+    anons = [rid(rng, "a") for _ in range(links + 1)]
+    users = [rid(rng, "u") for _ in range(links)]
+    pairs = [p for i, u in enumerate(users) for p in ((anons[i], u, minute(2 * i)),
+                                                      (anons[i + 1], u, minute(2 * i + 1)))]
+    rng.shuffle(pairs)
+    return pairs
+
+
+def shapes(rng: random.Random) -> dict[str, tuple[list[tuple], dict]]:
+    hub, device = rid(rng, "u"), rid(rng, "a")
+    giant_nodes = [rid(rng, "a" if i % 3 else "u") for i in range(150)]
+    return {
+        "a shuffled chain": (shuffled_chain(rng, 120), {}),
+        "a chain whose latest events are its first links": (shuffled_chain(rng, 40, lambda i: -i), {}),
+        "a star: one user on many devices": ([(rid(rng, "a"), hub, i % 7) for i in range(60)], {}),
+        "a shared device with many users, under the guardrail": (
+            [(device, rid(rng, "u"), i % 5) for i in range(12)], {"max_users_per_visitor": 12}),
+        "a shared device with many users, over the guardrail": (
+            [(device, rid(rng, "u"), i % 5) for i in range(12)] + [(rid(rng, "a"), None, 3)],
+            {"max_users_per_visitor": 11}),
+        "a giant component": (
+            [(rng.choice(giant_nodes), rng.choice(giant_nodes[::3]), rng.randrange(30))
+             for _ in range(400)], {}),
+        "isolated anonymous ids": ([(rid(rng, "a"), None, i) for i in range(20)], {}),
+        "placeholders join nothing": ([
+            ("dev-1", "alice", 1), (" NULL ", "alice", 2), (" NULL ", "bob", 3),
+            ("dev-2", "undefined", 4), ("dev-2", "bob", 0), ("0", "carol", 5), (ZERO_UUID, "carol", 6),
+            ("dev-3", "Guest ", 7), ("dev-4", " guest", 8), ("dev-4", "dave", 9), ("nan", None, 1),
+            ("", "erin", 2), ("dev-5", "UNKNOWN", 3), ("dev-5", "None", 4)],
+            {"placeholder_ids": ["  GUEST  "]}),
+        "an anonymous_id equal to a user_id is one node": ([
+            ("dev-1", "alice", 5), ("alice", "bob", 2), ("bob", None, 1), ("dev-2", "bob", 9)], {}),
+        "ties on timestamp are broken by id": ([
+            ("dev-1", "zed", 0), ("dev-1", "amy", 0), ("dev-2", "amy", 0), ("dev-2", "max", 0)], {}),
+        "the earliest identified event may carry no anonymous id": ([
+            (None, "late-user", 0), ("dev-1", "first-user", 1), ("dev-1", "late-user", 2)], {}),
+    }
+
+
+SHAPES = sorted(shapes(random.Random(0)))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_shaped_graphs_match_the_reference_on_duckdb(duck, shape):
+    pairs, kw = shapes(random.Random(12))[shape]
+    events = events_from(pairs)
+    mapping, _ = graph_mapping(duck, events, **kw)
+    assert mapping == reference(events, kw.get("placeholder_ids", ()), kw.get("max_users_per_visitor", 50))
+
+
+def test_stats_count_components_fallbacks_and_placeholders(duck):
+    events = events_from([("d1", "u1", 0), ("d2", "u1", 1), ("d3", None, 2),
+                          ("d4", "u2", 0), ("d4", "u3", 1), ("d4", "u4", 2), ("d5", "u4", 3),
+                          (" Null", "u5", 0), ("d6", "undefined", 0)])
+    _, stats = graph_mapping(duck, events, max_users_per_visitor=2)
+    assert (stats.components, stats.largest_component) == (5, 5)  # {d1 d2 u1} {d3} {d4 d5 u2 u3 u4} {u5} {d6}
+    assert (stats.fallback_components, stats.fallback_ids) == (1, 5)
+    assert stats.placeholder_ids == 2
+
+
+def test_a_chain_takes_few_rounds(duck):
+    events = events_from(shuffled_chain(random.Random(3), 2000))
+    mapping, stats = graph_mapping(duck, events, max_users_per_visitor=2000)
+    assert mapping == reference(events, max_users=2000) and len(set(mapping.values())) == 1
+    assert stats.rounds <= 12  # min-label propagation would need ~2000
+
+
+def test_rounds_guard_raises_and_leaves_nothing(duck):
+    events = events_from(shuffled_chain(random.Random(4), 300))
+    duck.execute("DROP TABLE IF EXISTS g.aliases")
+    with pytest.raises(ExecutionError, match="did not settle in 1 rounds"):
+        graph_mapping(duck, events, max_rounds=1)
+    tables = {r[0] for r in duck.query("SELECT table_name FROM information_schema.tables "
+                                       "WHERE table_schema = 'g'")}
+    assert tables == {"events"}
+
+
+def test_fallback_is_the_stage_templates_default_rule(duck):
+    """Over the same events, the fallback query and the dbt_aliases_mapping stage agree."""
+    events = events_from(shapes(random.Random(5))["placeholders join nothing"][0])
+    load(duck, events)
+    rows = duck.query(duck.render(latest_user_query(EVENTS, duck)))
+    run_pipeline(duck, params(source=str(EVENTS), schema="stage"), select=("dbt_aliases_mapping",))
+    stage = duck.query("SELECT alias, dbt_visitor_id FROM stage.dbt_aliases_mapping")
+    assert sorted(rows) == sorted(stage) and len(rows) == len(reference(events))
+
+
+# --- random graphs ------------------------------------------------------------------------------
+USER_POOL = [f"u{i}" for i in range(8)] + ["NULL", " undefined ", "0", ZERO_UUID, "Guest", "a1"]
+ANON_POOL = [f"a{i}" for i in range(10)] + ["u1", " NULL ", "", "nan", "guest "]
+
+
+@st.composite
+def random_events(draw):
+    pairs = draw(st.lists(st.tuples(
+        st.one_of(st.none(), st.sampled_from(ANON_POOL)),
+        st.one_of(st.none(), st.sampled_from(USER_POOL)),
+        st.integers(0, 6)).filter(lambda p: p[0] is not None or p[1] is not None), max_size=40))
+    return events_from(pairs)
+
+
+@IDENTITY_PROFILE
+@given(events=random_events(), max_users=st.integers(1, 5),
+       placeholders=st.sampled_from([(), ("GUEST",), ("u7", " a9 ")]))
+def test_random_graphs_match_the_reference_on_duckdb(duck, events, max_users, placeholders):
+    mapping, _ = graph_mapping(duck, events, placeholder_ids=placeholders,
+                               max_users_per_visitor=max_users)
+    assert mapping == reference(events, placeholders, max_users)
+
+
+# --- the stand-ins -----------------------------------------------------------------------------
+def test_fixed_graphs_match_the_reference_on_every_standin(warehouse):
+    """Every shape in one events table (their ids do not overlap), one build per engine."""
+    rng = random.Random(7)
+    events, kw = [], {"placeholder_ids": ["  GUEST  "], "max_users_per_visitor": 11}
+    for n, shape in enumerate(SHAPES):
+        pairs, _ = shapes(rng)[shape]
+        if shape in ("a shuffled chain", "a giant component"):
+            pairs = pairs[:60]
+        events += [(f"{i}-{n}", None if a is None else f"{a}~{n}" if a.strip() else a,
+                    None if u is None else f"{u}~{n}" if u.strip() and u != "undefined" else u, ts, e)
+                   for i, a, u, ts, e in events_from(pairs)]
+    warehouse.load(events, COLUMNS)
+    source = TableName.parse(warehouse.source)
+    out = TableName((*SchemaName.parse(warehouse.schema).parts, "aliases"))
+    with warehouse.connector() as c:
+        c.execute(c.render(exp.Create(this=SchemaName.parse(warehouse.schema).to_table(),
+                                      kind="SCHEMA", exists=True)))
+        stats = build_graph_aliases(c, source, out, **kw)
+        rows = c.query(c.render(exp.select("alias", "dbt_visitor_id").from_(out.to_table())))
+        left = [t.name.lower() for t in c.tables_in_schema(SchemaName.parse(warehouse.schema))]
+    assert dict(rows) == reference(events, kw["placeholder_ids"], kw["max_users_per_visitor"])
+    assert len(rows) == len(dict(rows))
+    assert stats.fallback_components == 1 and stats.rounds >= 1
+    assert left == ["aliases"], "working tables are dropped"
+
+
+# --- rendering and configuration ---------------------------------------------------------------
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+def test_every_template_renders_for_every_dialect(tmp_path, dialect):
+    """No template uses a construct a dialect cannot express (generation refuses any loss)."""
+    from journeyctl.identity import _params
+    from journeyctl.render import compile_with_tables, generate
+    from journeyctl.stages import render_template, template_dir
+    tables = {n: TableName.parse(f"s.{n}") for n in
+              ("events", "ids", "links", "components", "visitors", "latest_user")}
+    for path in sorted((template_dir() / "identity").glob("*.sql")):
+        if not path.name.startswith("_"):
+            t = render_template(f"identity/{path.name}", _params(["it's", "a\\b"], 3))
+            assert generate(compile_with_tables(t, DIALECTS[dialect], tables), DIALECTS[dialect], path.name)
+
+
+def test_config_validates_the_identity_keys():
+    assert config.identity_mode("graph") == "graph"
+    assert config.identity_mode("latest_user") == "latest_user"
+    assert config.placeholder_ids(["guest", " N/A "]) == ("guest", " N/A ")
+    assert config.max_users_per_visitor(1) == 1
+    assert config.max_users_per_visitor(10**9) == 10**9
+    for bad in [lambda: config.identity_mode("graphs"), lambda: config.placeholder_ids("guest"),
+                lambda: config.placeholder_ids([1]), lambda: config.max_users_per_visitor(0),
+                lambda: config.max_users_per_visitor(2.5), lambda: config.max_users_per_visitor(True)]:
+        with pytest.raises(ConfigError):
+            bad()
