@@ -32,6 +32,7 @@ MAX_ROUNDS = 100
 """Far above what the bound needs: 10 shuffled chains of 100k ids settle in ~15 rounds."""
 EVENT_COLUMNS = ("id", "anonymous_id", "user_id", "timestamp", "event")
 DEFAULT_RULE = "dbt_aliases_mapping.sql"
+TEMPLATES = "identity/"
 WORK_MARK = "__jc_graph_"
 STAGE = "dbt_aliases_mapping (identity graph)"
 Report = Callable[[str], None]
@@ -68,11 +69,13 @@ class _Work:
         self.connector, self.out, self.params = connector, out, params
         self.created: list[TableName] = []
 
-    def table(self, n: int) -> TableName:
-        return TableName((*self.out.parts[:-1], f"{self.out.name}{WORK_MARK}{n}"))
+    def table(self, role: str) -> TableName:
+        return TableName((*self.out.parts[:-1], f"{self.out.name}{WORK_MARK}{role}"))
 
-    def compile(self, template: str, tables: Mapping[str, TableName]) -> exp.Expression:
-        t = render_template(f"identity/{template}.sql", self.params)
+    def compile(self, template: str, tables: Mapping[str, TableName],
+                folder: str = TEMPLATES) -> exp.Expression:
+        """sql_templates/<folder>/<template>.sql with its ref()s naming `tables`."""
+        t = render_template(f"{folder}{template}.sql", self.params)
         return compile_with_tables(t, self.connector.dialect, tables)
 
     def build(self, table: TableName, query: exp.Expression) -> None:
@@ -125,9 +128,9 @@ def graph_components(connector: Connector, events: TableName, out: TableName, *,
     visitors), dropped when the block ends, however it ends."""
     work = _Work(connector, out, _params(placeholder_ids, max_users_per_visitor))
     try:
-        tables = {"events": events, "ids": work.table(1)}
+        tables = {"events": events, "ids": work.table("ids")}
         work.build(tables["ids"], work.compile("ids", tables))
-        links, spare = work.table(2), work.table(3)
+        links, spare = work.table("links"), work.table("components")
         work.build(links, work.compile("links", tables))
         rounds = 0
         while unsettled := int(work.query("unsettled", {"links": links})[0][0]):
@@ -144,9 +147,26 @@ def graph_components(connector: Connector, events: TableName, out: TableName, *,
             report(f"identity graph: round {rounds} ({unsettled:,} links were unsettled)")
         tables |= {"links": links, "components": spare}
         work.build(spare, work.compile("components", tables))
-        tables["visitors"] = work.table(4)
+        tables["visitors"] = work.table("visitors")
         work.build(tables["visitors"], work.compile("visitors", tables))
         yield Graph(work, tables, rounds)
+    finally:
+        work.drop()
+
+
+@contextmanager
+def counted_events(connector: Connector, source: TableName, has_received_at: bool,
+                   out: TableName) -> Iterator[TableName]:
+    """The events the contract counts (rules 1-2) from `source`, by the stage templates, in a
+    working table named after `out` and dropped when the block ends: for checks that run after
+    the pipeline's own working tables are gone."""
+    work = _Work(connector, out, {"has_received_at": has_received_at})
+    try:
+        tables = {"source": source, "chosen_copies": work.table("chosen_copies")}
+        work.build(tables["chosen_copies"], work.compile("chosen_copies", tables, folder=""))
+        events = work.table("events")
+        work.build(events, work.compile("counted_events", tables))
+        yield events
     finally:
         work.drop()
 
@@ -179,7 +199,7 @@ def build_graph_aliases(connector: Connector, events: TableName, out: TableName,
     with graph_components(connector, events, out, placeholder_ids=placeholder_ids,
                           max_users_per_visitor=max_users_per_visitor, max_rounds=max_rounds,
                           report=report) as graph:
-        work, tables = graph.work, graph.tables | {"latest_user": graph.work.table(5)}
+        work, tables = graph.work, graph.tables | {"latest_user": graph.work.table("latest_user")}
         work.build(tables["latest_user"], latest_user_query(events, connector))
         stats = work.query("stats", tables)[0]
         work.build(out, work.compile("aliases", tables))

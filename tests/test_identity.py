@@ -15,9 +15,10 @@ from journeyctl import config
 from journeyctl.connectors.base import Connector
 from journeyctl.dialects import DIALECTS
 from journeyctl.errors import ConfigError, ExecutionError
-from journeyctl.identity import build_graph_aliases, latest_user_query
+from journeyctl.datatests import run_identity_data_tests
+from journeyctl.identity import build_graph_aliases, counted_events, latest_user_query
 from journeyctl.names import SchemaName, TableName
-from tests.helpers import duckdb_connector, params, run_pipeline
+from tests.helpers import PUBLISHED, duckdb_connector, params, run_pipeline, schema_tables
 
 COLUMNS = [("id", "VARCHAR"), ("anonymous_id", "VARCHAR"), ("user_id", "VARCHAR"),
            ("timestamp", "TIMESTAMP"), ("event", "VARCHAR")]
@@ -246,6 +247,43 @@ def test_fixed_graphs_match_the_reference_on_every_standin(warehouse):
     assert left == ["aliases"], "working tables are dropped"
 
 
+# --- data tests ---------------------------------------------------------------------------------
+CORRUPTIONS = {
+    "an alias moved to another component's visitor": (
+        "UPDATE journey.dbt_aliases_mapping SET dbt_visitor_id = 'u3' WHERE alias = 'd3'",
+        {"component_has_one_visitor", "visitor_aliases_connected", "visitor_is_earliest_user"}),
+    "a component mapped to a later user": (
+        "UPDATE journey.dbt_aliases_mapping SET dbt_visitor_id = 'u2' WHERE dbt_visitor_id = 'u1'",
+        {"visitor_is_earliest_user"}),
+    "an alias missing": (
+        "DELETE FROM journey.dbt_aliases_mapping WHERE alias = 'd4'", {"component_has_one_visitor"}),
+    "the default rule's mapping": (None, {"component_has_one_visitor", "visitor_is_earliest_user"}),
+}
+
+
+@pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
+def test_identity_data_tests_pass_on_graph_aliases_and_catch(tmp_path, corruption):
+    events = events_from([("d1", "u1", 0), ("d2", "u1", 1), ("d2", "u2", 2), ("d3", "u2", 3),
+                          ("d4", None, 4), ("d5", "u3", 5), (" null ", "u3", 6), (" null ", "u1", 7)])
+    later_copy = (events[0][0], "d1", "u9", events[0][3], events[0][3] + timedelta(hours=1), "x")
+    columns = [*COLUMNS, ("received_at", "TIMESTAMP")]
+    rows = [(*e, e[3]) for e in events] + [later_copy[:4] + (later_copy[5], later_copy[4])]
+    p = params()
+    with duckdb_connector(tmp_path / "j.duckdb") as c:
+        c.create_table(p.source, columns)
+        Connector.insert_rows(c, p.source, columns, rows)
+        run_pipeline(c, p)
+        statement, failing = CORRUPTIONS[corruption]
+        if statement is not None:
+            with counted_events(c, p.source, True, p.table_for("scratch")) as counted:
+                build_graph_aliases(c, counted, p.table_for("dbt_aliases_mapping"))
+            assert run_identity_data_tests(c, p).passed
+            c.execute(statement)
+        run = run_identity_data_tests(c, p)
+        assert {r.name for r in run.failed} == failing
+        assert schema_tables(c, p.schema) == {*PUBLISHED}, "working tables are dropped"
+
+
 # --- rendering and configuration ---------------------------------------------------------------
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))
 def test_every_template_renders_for_every_dialect(tmp_path, dialect):
@@ -253,11 +291,12 @@ def test_every_template_renders_for_every_dialect(tmp_path, dialect):
     from journeyctl.identity import _params
     from journeyctl.render import compile_with_tables, generate
     from journeyctl.stages import render_template, template_dir
-    tables = {n: TableName.parse(f"s.{n}") for n in
-              ("events", "ids", "links", "components", "visitors", "latest_user")}
-    for path in sorted((template_dir() / "identity").glob("*.sql")):
+    tables = {n: TableName.parse(f"s.{n}") for n in ("events", "ids", "links", "components", "visitors",
+                                                       "latest_user", "source", "chosen_copies", "aliases")}
+    root = template_dir()
+    for path in sorted((root / "identity").rglob("*.sql")):
         if not path.name.startswith("_"):
-            t = render_template(f"identity/{path.name}", _params(["it's", "a\\b"], 3))
+            t = render_template(str(path.relative_to(root)), _params(["it's", "a\\b"], 3))
             assert generate(compile_with_tables(t, DIALECTS[dialect], tables), DIALECTS[dialect], path.name)
 
 
