@@ -1,9 +1,11 @@
 """Identity graph mode on DuckDB: rounds and seconds of build_graph_aliases.
 
-Two inputs: the benchmarks' 1M-row `uniform` events (identity-like: shared devices, users on
-two devices), beside a full default-mode run over the same rows; and 10 shuffled chains of
-100k ids each (anonymous id – user id – anonymous id – …, one event per link, ids random so
-their numbering is unrelated to the chain), the worst shape for label propagation.
+Three inputs: the benchmarks' 1M-row `uniform` events (identity-like: shared devices, users
+on two devices), beside a full default-mode run over the same rows; 1M events over a random
+graph of 400k anonymous and 200k user ids (half the events identified), dense enough for a
+giant component, which the default guardrail (50 users) sends back to the default rule; and 10
+shuffled chains of 100k ids each (anonymous id – user id – anonymous id – …, one event per link,
+ids random so their numbering is unrelated to the chain), the worst shape for label propagation.
 
 Example: python benchmarks/identity_graph.py [--size 1M] [--chains 10] [--chain-ids 100000]
 """
@@ -36,6 +38,15 @@ CREATE OR REPLACE TABLE journey.counted_events AS
 SELECT id, anonymous_id, user_id, timestamp, event FROM tracks
 WHERE id IS NOT NULL AND timestamp IS NOT NULL AND (anonymous_id IS NOT NULL OR user_id IS NOT NULL)
 QUALIFY ROW_NUMBER() OVER (PARTITION BY id ORDER BY received_at NULLS LAST, timestamp) = 1
+"""
+RANDOM_SQL = """
+CREATE OR REPLACE TABLE journey.counted_events AS
+SELECT md5('event-' || i) AS id,
+       'anon-' || (hash(i, 1) % 400000) AS anonymous_id,
+       CASE WHEN hash(i, 2) % 2 = 0 THEN 'user-' || (hash(i, 3) % 200000) END AS user_id,
+       TIMESTAMP '2026-01-01' + to_microseconds(CAST(hash(i, 4) % 86400000000 AS BIGINT)) AS timestamp,
+       'Page Viewed' AS event
+FROM range($events) r(i)
 """
 CHAINS_SQL = """
 CREATE OR REPLACE TABLE journey.counted_events AS
@@ -88,6 +99,9 @@ def main() -> None:
                   lambda: execute_run(c, plan_run(c, params)))
             timed(f"{args.size} events: counted events table", lambda: c.execute(COUNTED_EVENTS_SQL))
             graph(c, f"{args.size} events")
+            timed(f"{args.size} random-graph events: events table", lambda: c.connection.execute(
+                RANDOM_SQL, {"events": generate.parse_size(args.size)}))
+            graph(c, f"{args.size} random-graph events")
             timed(f"{args.chains} chains of {args.chain_ids:,} ids: events table", lambda: c.connection.execute(
                 CHAINS_SQL, {"chains": args.chains, "ids": args.chain_ids}))
             graph(c, f"{args.chains} shuffled chains of {args.chain_ids:,} ids",

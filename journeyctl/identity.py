@@ -130,7 +130,7 @@ def graph_components(connector: Connector, events: TableName, out: TableName, *,
     try:
         tables = {"events": events, "ids": work.table("ids")}
         work.build(tables["ids"], work.compile("ids", tables))
-        links, spare = work.table("links"), work.table("components")
+        links, stepped = work.table("links"), work.table("links_stepped")
         work.build(links, work.compile("links", tables))
         rounds = 0
         while unsettled := int(work.query("unsettled", {"links": links})[0][0]):
@@ -141,13 +141,12 @@ def graph_components(connector: Connector, events: TableName, out: TableName, *,
                     f"to {out}",
                     hint="large-star/small-star needs O(log² n) rounds, so this points at an engine "
                          "returning unstable results; run with identity = \"latest_user\" meanwhile")
-            work.build(spare, work.compile("large_star", {"links": links}))
-            work.build(links, work.compile("small_star", {"links": spare}))
+            work.build(stepped, work.compile("large_star", {"links": links}))
+            work.build(links, work.compile("small_star", {"links": stepped}))
             rounds += 1
             report(f"identity graph: round {rounds} ({unsettled:,} links were unsettled)")
-        tables |= {"links": links, "components": spare}
-        work.build(spare, work.compile("components", tables))
-        tables["visitors"] = work.table("visitors")
+        tables |= {"links": links, "components": work.table("components"), "visitors": work.table("visitors")}
+        work.build(tables["components"], work.compile("components", tables))
         work.build(tables["visitors"], work.compile("visitors", tables))
         yield Graph(work, tables, rounds)
     finally:

@@ -200,7 +200,7 @@ def test_fallback_is_the_stage_templates_default_rule(duck):
 
 # --- random graphs ------------------------------------------------------------------------------
 USER_POOL = [f"u{i}" for i in range(8)] + ["NULL", " undefined ", "0", ZERO_UUID, "Guest", "a1"]
-ANON_POOL = [f"a{i}" for i in range(10)] + ["u1", " NULL ", "", "nan", "guest "]
+ANON_POOL = [f"a{i}" for i in range(10)] + ["u1", " NULL ", "", "nan", "guest ", "It's", "a\\b"]
 
 
 @st.composite
@@ -214,7 +214,7 @@ def random_events(draw):
 
 @IDENTITY_PROFILE
 @given(events=random_events(), max_users=st.integers(1, 5),
-       placeholders=st.sampled_from([(), ("GUEST",), ("u7", " a9 ")]))
+       placeholders=st.sampled_from([(), ("GUEST",), ("u7", " a9 "), ("it'S", "A\\B")]))
 def test_random_graphs_match_the_reference_on_duckdb(duck, events, max_users, placeholders):
     mapping, _ = graph_mapping(duck, events, placeholder_ids=placeholders,
                                max_users_per_visitor=max_users)
