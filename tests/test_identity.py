@@ -223,7 +223,8 @@ def test_random_graphs_match_the_reference_on_duckdb(duck, events, max_users, pl
 
 # --- the stand-ins -----------------------------------------------------------------------------
 def test_fixed_graphs_match_the_reference_on_every_standin(warehouse):
-    """Every shape in one events table (their ids do not overlap), one build per engine."""
+    """Every shape in one source table (their ids do not overlap): the pipeline's tables with
+    dbt_aliases_mapping rebuilt in graph mode from the counted events, then the graph data tests."""
     rng = random.Random(7)
     events, kw = [], {"placeholder_ids": ["  GUEST  "], "max_users_per_visitor": 11}
     for n, shape in enumerate(SHAPES):
@@ -233,18 +234,20 @@ def test_fixed_graphs_match_the_reference_on_every_standin(warehouse):
         tag = lambda x: x if x is None or key(x) in PLACEHOLDERS | {"guest"} else f"{x}~{n}"  # noqa: E731
         events += [(f"{i}-{n}", tag(a), tag(u), ts, e) for i, a, u, ts, e in events_from(pairs)]
     warehouse.load(events, COLUMNS)
-    source = TableName.parse(warehouse.source)
-    out = TableName((*SchemaName.parse(warehouse.schema).parts, "aliases"))
+    p = warehouse.params()
+    aliases = p.table_for("dbt_aliases_mapping")
     with warehouse.connector() as c:
-        c.execute(c.render(exp.Create(this=SchemaName.parse(warehouse.schema).to_table(),
-                                      kind="SCHEMA", exists=True)))
-        stats = build_graph_aliases(c, source, out, **kw)
-        rows = c.query(c.render(exp.select("alias", "dbt_visitor_id").from_(out.to_table())))
-        left = [t.name.lower() for t in c.tables_in_schema(SchemaName.parse(warehouse.schema))]
+        run_pipeline(c, p)
+        with counted_events(c, p.source, False, p.table_for("scratch")) as counted:
+            stats = build_graph_aliases(c, counted, aliases, **kw)
+        rows = c.query(c.render(exp.select("alias", "dbt_visitor_id").from_(aliases.to_table())))
+        tests = run_identity_data_tests(c, p, **kw)
+        left = schema_tables(c, p.schema)
     assert dict(rows) == reference(events, kw["placeholder_ids"], kw["max_users_per_visitor"])
     assert len(rows) == len(dict(rows))
     assert stats.fallback_components >= 1 and stats.placeholder_ids == 10 and stats.rounds >= 1
-    assert left == ["aliases"], "working tables are dropped"
+    assert tests.passed and len(tests.results) == 3
+    assert left == {*PUBLISHED}, "working tables are dropped"
 
 
 # --- data tests ---------------------------------------------------------------------------------
