@@ -154,8 +154,10 @@ SHAPES = sorted(shapes(random.Random(0)))
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_shaped_graphs_match_the_reference_on_duckdb(duck, shape):
-    pairs, kw = shapes(random.Random(12))[shape]
+@settings(IDENTITY_PROFILE, max_examples=3)
+@given(seed=st.integers(0, 2**32))
+def test_shaped_graphs_match_the_reference_on_duckdb(duck, shape, seed):
+    pairs, kw = shapes(random.Random(seed))[shape]
     events = events_from(pairs)
     mapping, _ = graph_mapping(duck, events, **kw)
     assert mapping == reference(events, kw.get("placeholder_ids", ()), kw.get("max_users_per_visitor", 50))
