@@ -95,13 +95,21 @@ class _Work:
         except Exception as e:  # the warehouse client's own error, whatever its class
             raise self.connector.execution_error(e, sql, STAGE) from e
 
-    def drop(self) -> None:
-        """Drop every working table; after a failure the first error is the one to report."""
+    @contextmanager
+    def dropping(self) -> Iterator[_Work]:
+        """Drop every working table when the block ends; after a failure quietly (its error is
+        the one to report)."""
+        try:
+            yield self
+        except BaseException:
+            for table in self.created:
+                try:
+                    self.connector.execute(self.connector.render(drop_table(table.to_table())))
+                except Exception:
+                    pass
+            raise
         for table in self.created:
-            try:
-                self.connector.execute(self.connector.render(drop_table(table.to_table())))
-            except Exception:
-                pass
+            self.run(self.connector.execute, self.connector.render(drop_table(table.to_table())))
 
 
 @dataclass(frozen=True)
@@ -126,8 +134,7 @@ def graph_components(connector: Connector, events: TableName, out: TableName, *,
                      max_rounds: int = MAX_ROUNDS, report: Report = lambda _: None) -> Iterator[Graph]:
     """The id graph of `events` in working tables named after `out` (ids, components,
     visitors), dropped when the block ends, however it ends."""
-    work = _Work(connector, out, _params(placeholder_ids, max_users_per_visitor))
-    try:
+    with _Work(connector, out, _params(placeholder_ids, max_users_per_visitor)).dropping() as work:
         tables = {"events": events, "ids": work.table("ids")}
         work.build(tables["ids"], work.compile("ids", tables))
         links, stepped = work.table("links"), work.table("links_stepped")
@@ -149,8 +156,6 @@ def graph_components(connector: Connector, events: TableName, out: TableName, *,
         work.build(tables["components"], work.compile("components", tables))
         work.build(tables["visitors"], work.compile("visitors", tables))
         yield Graph(work, tables, rounds)
-    finally:
-        work.drop()
 
 
 @contextmanager
@@ -159,15 +164,12 @@ def counted_events(connector: Connector, source: TableName, has_received_at: boo
     """The events the contract counts (rules 1-2) from `source`, by the stage templates, in a
     working table named after `out` and dropped when the block ends: for checks that run after
     the pipeline's own working tables are gone."""
-    work = _Work(connector, out, {"has_received_at": has_received_at})
-    try:
+    with _Work(connector, out, {"has_received_at": has_received_at}).dropping() as work:
         tables = {"source": source, "chosen_copies": work.table("chosen_copies")}
         work.build(tables["chosen_copies"], work.compile("chosen_copies", tables, folder=""))
         events = work.table("events")
         work.build(events, work.compile("counted_events", tables))
         yield events
-    finally:
-        work.drop()
 
 
 def latest_user_query(events: TableName, connector: Connector) -> exp.Expression:

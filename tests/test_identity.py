@@ -190,6 +190,19 @@ def test_rounds_guard_raises_and_leaves_nothing(duck):
     assert tables == {"events"}
 
 
+def test_a_failing_statement_raises_execution_error_and_leaves_out_as_it_was(duck):
+    duck.execute("CREATE OR REPLACE TABLE g.aliases AS SELECT 'old' AS alias, 'old' AS dbt_visitor_id")
+    duck.execute("CREATE OR REPLACE TABLE g.events AS SELECT 'e1' AS id, 'd1' AS anonymous_id, "
+                 "'u1' AS user_id, 'Page Viewed' AS event")  # no timestamp: the visitors step fails
+    with pytest.raises(ExecutionError, match="identity graph") as failure:
+        build_graph_aliases(duck, EVENTS, OUT)
+    assert failure.value.exit_code == 4 and failure.value.sql
+    tables = {r[0] for r in duck.query("SELECT table_name FROM information_schema.tables "
+                                       "WHERE table_schema = 'g'")}
+    assert tables == {"events", "aliases"}
+    assert duck.query("SELECT * FROM g.aliases") == [("old", "old")]
+
+
 def test_fallback_is_the_stage_templates_default_rule(duck):
     """Over the same events, the fallback query and the dbt_aliases_mapping stage agree."""
     events = events_from(shapes(random.Random(5))["placeholders join nothing"][0])
