@@ -13,11 +13,11 @@ from sqlglot import exp
 
 from journeyctl import config
 from journeyctl.connectors.base import Connector
+from journeyctl.datatests import run_identity_data_tests
 from journeyctl.dialects import DIALECTS
 from journeyctl.errors import ConfigError, ExecutionError
-from journeyctl.datatests import run_identity_data_tests
 from journeyctl.identity import build_graph_aliases, counted_events, latest_user_query
-from journeyctl.names import SchemaName, TableName
+from journeyctl.names import TableName
 from tests.helpers import PUBLISHED, duckdb_connector, params, run_pipeline, schema_tables
 
 COLUMNS = [("id", "VARCHAR"), ("anonymous_id", "VARCHAR"), ("user_id", "VARCHAR"),
