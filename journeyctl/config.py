@@ -88,6 +88,31 @@ def flag(value: Any, where: str) -> bool:
     return value
 
 
+IDENTITY_MODES = ("latest_user", "graph")
+
+
+def identity_mode(value: Any, where: str = "identity") -> str:
+    """How ids become visitors: the default rule, or connected components (journey-semantics.md)."""
+    if value not in IDENTITY_MODES:
+        raise ConfigError(f"{where} must be one of {', '.join(map(repr, IDENTITY_MODES))}, got {value!r}")
+    return value
+
+
+def placeholder_ids(value: Any, where: str = "placeholder_ids") -> tuple[str, ...]:
+    """Extra ids that join nothing in graph mode (compared trimmed and ASCII-lower-cased)."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings, got {value!r}",
+                          hint='e.g. placeholder_ids = ["guest", "anonymous"]')
+    return tuple(value)
+
+
+def max_users_per_visitor(value: Any, where: str = "max_users_per_visitor") -> int:
+    """The graph mode's guardrail: a component with more user ids keeps the default rule."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where} must be a whole number >= 1, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Target:
     """A named place to run: its connector type and that connector's options."""

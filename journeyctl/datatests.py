@@ -8,6 +8,7 @@ statement that counts the offending rows and fetches a few of them as examples.
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -16,13 +17,15 @@ from sqlglot import exp
 
 from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError, DataTestFailed, ExecutionError
-from journeyctl.render import PipelineParams, compile_query, generate
-from journeyctl.runner import built_journey_length, preflight
-from journeyctl.stages import render_template, template_dir
+from journeyctl.identity import DEFAULT_MAX_USERS_PER_VISITOR, counted_events, graph_components
+from journeyctl.render import PipelineParams, compile_query, compile_with_tables, generate
+from journeyctl.runner import STAGING_MARK, built_journey_length, preflight
+from journeyctl.stages import RenderedTemplate, render_template, template_dir
 from journeyctl.textout import table
 
 EXAMPLES = 5
 TESTS_DIR = "tests"
+IDENTITY_TESTS_DIR = "identity/tests"
 COUNT_COLUMN = "offending_rows"
 Report = Callable[[str], None]
 
@@ -94,15 +97,19 @@ class DataTestRun:
 
 
 def render_data_test(name: str, params: PipelineParams, dialect, examples: int = EXAMPLES) -> DataTest:
-    """`tests/<name>.sql` for `dialect`, wrapped to count its rows and keep `examples` of them.
+    """`tests/<name>.sql` for `dialect`, wrapped to count its rows and keep `examples` of them."""
+    if name not in data_test_names():
+        raise ConfigError(f"no data test named {name!r}; data tests are: {', '.join(data_test_names())}")
+    t = render_template(f"{TESTS_DIR}/{name}.sql", params.template_params())
+    return wrap_data_test(t, compile_query(t, dialect, params.source, params.table_for), dialect, examples)
+
+
+def wrap_data_test(t: RenderedTemplate, query: exp.Expression, dialect, examples: int = EXAMPLES) -> DataTest:
+    """A compiled test query wrapped to count its rows and keep `examples` of them.
 
     The wrapper is built on the AST: the template's own WITH moves up to the outer query
     (a CTE inside a subquery is not portable), its SELECT becomes the subquery.
     """
-    if name not in data_test_names():
-        raise ConfigError(f"no data test named {name!r}; data tests are: {', '.join(data_test_names())}")
-    t = render_template(f"{TESTS_DIR}/{name}.sql", params.template_params())
-    query = compile_query(t, dialect, params.source, params.table_for)
     columns = [c.lower() for c in query.named_selects]
     ctes = query.args.get("with_")
     query.set("with_", None)
@@ -114,8 +121,8 @@ def render_data_test(name: str, params: PipelineParams, dialect, examples: int =
                .limit(examples))
     if ctes is not None:
         wrapped.set("with_", ctes)
-    sql = generate(wrapped, dialect, f"data test {name} ({t.path.name}), dialect {dialect.name}")
-    return DataTest(name=name, description=t.description, columns=columns, sql=sql)
+    sql = generate(wrapped, dialect, f"data test {t.name} ({t.path.name}), dialect {dialect.name}")
+    return DataTest(name=t.name, description=t.description, columns=columns, sql=sql)
 
 
 def render_data_tests(params: PipelineParams, dialect, names: Sequence[str] = ()) -> list[DataTest]:
@@ -137,6 +144,11 @@ def run_data_tests(connector: Connector, params: PipelineParams, names: Sequence
         raise ConfigError(f"dbt_tracks_flow in {params.schema} was built with journey length {built}, "
                           f"not {params.journey_length}",
                           hint=f"test with --journey-length {built} (the parameters of the run that built it)")
+    return run_tests(connector, tests, report)
+
+
+def run_tests(connector: Connector, tests: Sequence[DataTest], report: Report = lambda _: None) -> DataTestRun:
+    """Run rendered data tests on an open connector; never raises for a failed test."""
     run = DataTestRun(target=connector.target.name, dialect=connector.dialect.name)
     started = time.perf_counter()
     for i, test in enumerate(tests, 1):
@@ -158,6 +170,32 @@ def run_data_tests(connector: Connector, params: PipelineParams, names: Sequence
                f"{'pass' if result.passed else f'FAIL ({offending:,} rows)'} in {result.seconds:.2f} s")
     run.seconds = time.perf_counter() - started
     return run
+
+
+def identity_data_test_names() -> list[str]:
+    """The graph mode's data tests, one per `sql_templates/identity/tests/*.sql`."""
+    return sorted(p.stem for p in (template_dir() / IDENTITY_TESTS_DIR).glob("*.sql"))
+
+
+def run_identity_data_tests(connector: Connector, params: PipelineParams,
+                            placeholder_ids: Sequence[str] = (),
+                            max_users_per_visitor: int = DEFAULT_MAX_USERS_PER_VISITOR,
+                            report: Report = lambda _: None) -> DataTestRun:
+    """The graph mode's data tests: dbt_aliases_mapping checked against the components of the
+    source's counted events, computed afresh in working tables dropped afterwards.
+
+    `placeholder_ids` and `max_users_per_visitor` must be those the tables were built with.
+    """
+    params = preflight(connector, params)
+    built_journey_length(connector, params)  # the tables exist
+    base = params.table_for(f"identity_tests{STAGING_MARK}{secrets.token_hex(4)}")
+    with (counted_events(connector, params.source, params.has_received_at, base) as events,
+          graph_components(connector, events, base, placeholder_ids=placeholder_ids,
+                           max_users_per_visitor=max_users_per_visitor, report=report) as graph):
+        tables = graph.tables | {"aliases": params.table_for("dbt_aliases_mapping")}
+        templates = [render_template(f"{IDENTITY_TESTS_DIR}/{n}.sql", {}) for n in identity_data_test_names()]
+        return run_tests(connector, [wrap_data_test(t, compile_with_tables(t, connector.dialect, tables),
+                                                    connector.dialect) for t in templates], report)
 
 
 def format_run(run: DataTestRun) -> str:

@@ -183,6 +183,18 @@ def compile_tree(tree: exp.Expression, where: str, dialect: Dialect, source: Tab
     return tree
 
 
+def compile_with_tables(t: RenderedTemplate, dialect: Dialect,
+                        tables: Mapping[str, TableName]) -> exp.Expression:
+    """A template whose ref()s (and source(), as "source") name given tables, not stages:
+    for the SQL a library function runs on its own working tables."""
+    unknown = [r for r in [*t.refs, *(["source"] if t.reads_source else [])] if r not in tables]
+    if unknown:
+        raise RenderError(f"{t.path}: reads {unknown[0]!r}, which is none of the tables it is "
+                          f"given ({', '.join(sorted(tables))})")
+    return compile_tree(parse_template(t), f"{t.path.name}, dialect {dialect.name}", dialect,
+                        tables.get("source"), tables.__getitem__)
+
+
 def compile_query(t: RenderedTemplate, dialect: Dialect, source: TableName,
                   table_for: TableFor) -> exp.Expression:
     return compile_tree(parse_template(t), f"{t.path.name}, dialect {dialect.name}", dialect, source,
