@@ -84,6 +84,9 @@ def pipeline_overrides(f):
         click.option("--schema", help="Output schema (BigQuery: dataset) for the journey tables (default: journey)."),
         click.option("--idle-timeout", type=float, help="Minutes of inactivity that end a session (default 30)."),
         click.option("--journey-length", type=int, help="Events per row of dbt_tracks_flow, N >= 2 (default 5)."),
+        click.option("--identity", type=click.Choice(["latest_user", "graph"]),
+                     help="How ids become visitors: latest_user (an anonymous id goes to its latest "
+                          "user; default) or graph (one visitor per connected component of ids)."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -105,7 +108,7 @@ def pipeline_params(config: Config, default_source: str, opts: dict,
         default_source, source=opts.get("source"), schema=opts.get("schema"),
         idle_timeout_minutes=idle_timeout(timeout, "--idle-timeout") if timeout is not None else None,
         journey_length_=journey_length(length, "--journey-length") if length is not None else None,
-        target_schema=target_schema,
+        target_schema=target_schema, identity=opts.get("identity"),
     )
 
 
@@ -201,6 +204,12 @@ def print_run_summary(result: RunResult) -> None:
     if result.source_rows is not None:
         log(f"source: {result.source_rows:,} rows; left out {result.unusable_rows:,} without id, "
             f"timestamp or visitor, and {result.duplicate_rows:,} duplicate deliveries")
+    if result.identity:
+        g = result.identity
+        log(f"identity graph: {g['components']:,} components (largest {g['largest_component']:,} ids) "
+            f"in {g['rounds']} rounds; {g['fallback_components']:,} oversized components "
+            f"({g['fallback_ids']:,} ids) kept the default rule; {g['placeholder_ids']:,} placeholder "
+            "ids joined nothing")
     inc = result.incremental
     if inc is not None and inc.mode == "incremental":
         log(f"incremental: {inc.rows_read:,} source rows read, {inc.events_changed:,} events new or "

@@ -28,7 +28,7 @@ MAX_JOURNEY_LENGTH = 50
 
 _TOP_KEYS = {"default_target", "pipeline", "targets"}
 _PIPELINE_KEYS = {"source", "schema", "idle_timeout_minutes", "journey_length", "incremental",
-                  "lookback_hours"}
+                  "lookback_hours", "identity", "placeholder_ids", "max_users_per_visitor"}
 DEFAULT_LOOKBACK_HOURS = 6
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -146,7 +146,8 @@ class Config:
     def pipeline_params(self, dialect_default_source: str, source: str | None = None,
                         schema: str | None = None, idle_timeout_minutes: float | None = None,
                         journey_length_: int | None = None,
-                        target_schema: str | None = None) -> PipelineParams:
+                        target_schema: str | None = None,
+                        identity: str | None = None) -> PipelineParams:
         """The pipeline's parameters: flags over the target's own schema over the file over defaults."""
         p = self.pipeline
         return PipelineParams(
@@ -159,6 +160,11 @@ class Config:
             journey_length=journey_length(
                 journey_length_ if journey_length_ is not None else p.get("journey_length", 5)),
             lookback_hours=lookback_hours(p.get("lookback_hours", DEFAULT_LOOKBACK_HOURS)),
+            identity=identity_mode(identity, "--identity") if identity is not None
+            else identity_mode(p.get("identity", "latest_user"), "[pipeline] identity"),
+            placeholder_ids=placeholder_ids(p.get("placeholder_ids", []), "[pipeline] placeholder_ids"),
+            max_users_per_visitor=max_users_per_visitor(p.get("max_users_per_visitor", 50),
+                                                        "[pipeline] max_users_per_visitor"),
         )
 
     def incremental(self, flag_value: bool | None = None) -> bool:

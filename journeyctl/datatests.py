@@ -144,7 +144,13 @@ def run_data_tests(connector: Connector, params: PipelineParams, names: Sequence
         raise ConfigError(f"dbt_tracks_flow in {params.schema} was built with journey length {built}, "
                           f"not {params.journey_length}",
                           hint=f"test with --journey-length {built} (the parameters of the run that built it)")
-    return run_tests(connector, tests, report)
+    run = run_tests(connector, tests, report)
+    if params.identity == "graph" and not names:
+        graph = run_identity_data_tests(connector, params, params.placeholder_ids,
+                                        params.max_users_per_visitor, report)
+        run.results += graph.results
+        run.seconds += graph.seconds
+    return run
 
 
 def run_tests(connector: Connector, tests: Sequence[DataTest], report: Report = lambda _: None) -> DataTestRun:

@@ -175,7 +175,7 @@ def counted_events(connector: Connector, source: TableName, has_received_at: boo
 def latest_user_query(events: TableName, connector: Connector) -> exp.Expression:
     """The default rule exactly as the dbt_aliases_mapping stage computes it, over `events`
     (already counted) instead of the source: the stage template with its `events` CTE swapped."""
-    t = render_template(DEFAULT_RULE, {})
+    t = render_template(DEFAULT_RULE, {"identity": "latest_user"})
     tree = parse_template(t)
     cte = next((c for c in tree.find_all(exp.CTE) if c.alias == "events"), None)
     if cte is None:
@@ -209,3 +209,13 @@ def build_graph_aliases(connector: Connector, events: TableName, out: TableName,
            f"ids) in {result.rounds} rounds; {result.fallback_components:,} components "
            f"({result.fallback_ids:,} ids) fell back; {result.placeholder_ids:,} placeholder ids")
     return result
+
+
+def graph_aliases_step(connector: Connector, events: TableName, out: TableName, params,
+                       report: Report = lambda _: None) -> IdentityStats:
+    """The runner's `identity_graph` procedure: `out` from the counted events a stage selected
+    into `events` (dropped afterwards), with the pipeline's graph settings."""
+    stats = build_graph_aliases(connector, events, out, placeholder_ids=params.placeholder_ids,
+                                max_users_per_visitor=params.max_users_per_visitor, report=report)
+    connector.execute(connector.render(drop_table(events.to_table())))
+    return stats

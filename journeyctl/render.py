@@ -39,14 +39,24 @@ class PipelineParams:
     incremental: bool = False
     """Also build what incremental runs keep between runs (the counted events and the state)."""
     lookback_hours: float = 6
+    identity: str = "latest_user"
+    """How ids become visitors: "latest_user" (the default rule) or "graph" (components)."""
+    placeholder_ids: tuple[str, ...] = ()
+    max_users_per_visitor: int = 50
 
     def settings(self) -> str:
         """Everything that shapes the tables' rows, as text: incremental state remembers it, and a
         change of any of it needs a full rebuild."""
         from journeyctl import __version__  # the templates' own text is in the fingerprint too
         return (f"source={self.source}; idle_timeout_minutes={self.idle_timeout_minutes}; "
-                f"journey_length={self.journey_length}; identity=latest_user; "
+                f"journey_length={self.journey_length}; identity={self.identity_settings()}; "
                 f"journeyctl={__version__}; templates={templates_digest()}")
+
+    def identity_settings(self) -> str:
+        if self.identity != "graph":
+            return self.identity
+        placeholders = hashlib.sha256("\0".join(sorted(self.placeholder_ids)).encode()).hexdigest()[:8]
+        return f"graph(max_users_per_visitor={self.max_users_per_visitor},placeholders={placeholders})"
 
     def fingerprint(self) -> str:
         return hashlib.sha256(self.settings().encode()).hexdigest()[:16]
@@ -57,6 +67,7 @@ class PipelineParams:
             "journey_length": self.journey_length,
             "has_received_at": self.has_received_at,
             "incremental": self.incremental,
+            "identity": self.identity,
             "lookback_microseconds": round(self.lookback_hours * 3_600_000_000),
             "fingerprint": self.fingerprint(),
             "settings": self.settings(),
@@ -82,6 +93,9 @@ class Step:
     statements: list[str]
     takes_over: str | None = None
     """The working stage whose table this one is made from by dropping columns, if any."""
+    procedure: str | None = None
+    """Performed by the runner after the statements, which build `input_table` for it."""
+    input_table: TableName | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +109,7 @@ class Plan:
 
     def script(self) -> str:
         """A self-contained script: schema first, then each stage in order."""
+        self.refuse_procedures()
         p = self.params
         parts = [
             f"-- journeyctl pipeline for {self.dialect.name}: source {p.source}, schema {p.schema}, "
@@ -109,7 +124,19 @@ class Plan:
             parts.extend(f"{s};\n" for s in self.cleanup)
         return "".join(parts)
 
+    def refuse_procedures(self) -> None:
+        """A script holds SQL only: a stage the runner computes by a loop cannot be printed."""
+        for step in self.steps:
+            if step.procedure:
+                raise RenderError(
+                    f"stage {step.stage} ({step.template.name}) is computed by journeyctl's runner "
+                    f"({step.procedure}: a loop of statements until the identity graph settles), so it "
+                    f"has no {self.dialect.name} script",
+                    hint="use `journeyctl run` (or the Python API) for identity = \"graph\", or render "
+                         "with identity = \"latest_user\"")
+
     def as_json(self) -> list[dict]:
+        self.refuse_procedures()
         return [
             {"stage": "setup", "inputs": [], "sql": [*self.setup]},
             *(
@@ -285,6 +312,9 @@ def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...
             return inputs[stage]
         return params.table_for(stage + staging_suffix if stage in chosen else stage)
 
+    def input_table(t: RenderedTemplate) -> TableName | None:
+        return params.table_for(f"{t.name}__input{staging_suffix}") if t.procedure else None
+
     def statements(t: RenderedTemplate) -> list[str]:
         where = f"stage {t.name} ({t.path.name}), dialect {dialect.name}"
         if t.name in takeovers:
@@ -292,7 +322,7 @@ def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...
                                                  table_for(t.name).to_table())
         else:
             query = compile_tree(trees[t.name], where, dialect, params.source, table_for)
-            built = dialect.build_table(table_for(t.name).to_table(), query)
+            built = dialect.build_table((input_table(t) or table_for(t.name)).to_table(), query)
         return [generate(s, dialect, where) for s in built]
 
     create_schema = exp.Create(this=params.schema.to_table(), kind="SCHEMA", exists=True)
@@ -300,7 +330,8 @@ def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...
         Step(stage=t.name, description=t.description, inputs=t.inputs, published=t.published,
              template=t.path, table=table_for(t.name), published_table=params.table_for(t.name),
              statements=statements(t),
-             takes_over=takeovers[t.name].working if t.name in takeovers else None)
+             takes_over=takeovers[t.name].working if t.name in takeovers else None,
+             procedure=t.procedure, input_table=input_table(t))
         for t in ordered if t.name in chosen
     ]
     taken_over = {s.takes_over for s in steps}

@@ -17,11 +17,15 @@ from typing import Callable
 
 from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError, ExecutionError
+from journeyctl.identity import WORK_MARK, graph_aliases_step
 from journeyctl.render import PipelineParams, Plan, render_plan, render_query
 from journeyctl.stages import render_templates
 
 STAGING_MARK = "__jc_"
-STAGING_PATTERN = re.compile(rf"(?i).+{STAGING_MARK}[0-9a-f]{{8}}")
+STAGING_PATTERN = re.compile(rf"(?i).+{STAGING_MARK}[0-9a-f]{{8}}({WORK_MARK}\w+)?")
+"""A run's staging tables, and the identity graph's working tables named after them."""
+PROCEDURES = {"identity_graph": graph_aliases_step}
+"""The steps templates name in config(procedure=…): (connector, input, output, params, report)."""
 Report = Callable[[str], None]
 
 
@@ -67,6 +71,8 @@ class RunResult:
     duplicate_rows: int | None = None
     """Extra deliveries of an id that rule 2 collapsed."""
     incremental: IncrementalSummary | None = None
+    identity: dict | None = None
+    """What the identity graph found (identity = "graph")."""
 
     def as_json(self) -> dict:
         return {
@@ -78,6 +84,7 @@ class RunResult:
             "duplicate_rows": self.duplicate_rows,
             "stages": [vars(s) | {"seconds": round(s.seconds, 3)} for s in self.stages],
             **({"incremental": self.incremental.as_json()} if self.incremental else {}),
+            **({"identity": self.identity} if self.identity else {}),
         }
 
 
@@ -178,6 +185,10 @@ def execute_run(connector: Connector, run: RunPlan, report: Report = lambda _: N
             t0 = time.perf_counter()
             for sql in step.statements:
                 _execute(connector, sql, step.stage)
+            if step.procedure:
+                stats = PROCEDURES[step.procedure](connector, step.input_table, step.table, plan.params,
+                                                   report)
+                result.identity = stats.as_json()
             rows = connector.count_rows(step.table)
             seconds = time.perf_counter() - t0
             result.stages.append(StageResult(step.stage, str(step.published_table), seconds, rows))
@@ -192,7 +203,7 @@ def execute_run(connector: Connector, run: RunPlan, report: Report = lambda _: N
             report("publishing …")
             connector.run_publish(run.publish, execute)
     except BaseException:
-        _drop_quietly(connector, [s.table for s in plan.steps])
+        _drop_quietly(connector, [t for s in plan.steps for t in (s.table, s.input_table) if t])
         raise
     for sql in plan.cleanup:
         _execute(connector, sql, "cleanup")

@@ -63,6 +63,8 @@ class RenderedTemplate:
     description: str = ""
     published: bool = True
     enabled: bool = True
+    procedure: str | None = None
+    """A step journeyctl's runner performs on the rows the SQL selects (the identity graph's loop)."""
 
     @property
     def inputs(self) -> list[str]:
@@ -84,8 +86,10 @@ def render_template(relative_path: str, params: dict[str, Any]) -> RenderedTempl
         out.reads_source = True
         return SOURCE_MARKER
 
-    def config(description: str = "", published: bool = True, enabled: bool = True) -> str:
-        out.description, out.published, out.enabled = description, published, enabled
+    def config(description: str = "", published: bool = True, enabled: bool = True,
+               procedure: str | None = None) -> str:
+        out.description, out.published, out.enabled, out.procedure = (description, published, enabled,
+                                                                       procedure)
         return ""
 
     try:

@@ -61,8 +61,8 @@ def append(c: Connector, p: PipelineParams, rows: list[tuple], first: bool) -> N
 # --- the property: random histories and batches, after every batch incremental == full --------
 
 ID_POOL = [f"e{i}" for i in range(24)]
-USERS = ["u1", "u2", "u3"]
-ANONYMOUS = ["a1", "a2", "a3", "a4", "u1"]  # an anonymous id equal to a user id
+USERS = ["u1", "u2", "u3", " NULL "]  # a placeholder user id, which joins nothing in graph mode
+ANONYMOUS = ["a1", "a2", "a3", "a4", "u1", "undefined"]  # an anonymous id equal to a user id; a placeholder
 
 
 @st.composite
@@ -104,11 +104,20 @@ def batches(draw):
     return out
 
 
-@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+IDENTITIES = {
+    "latest_user": {},
+    # the guardrail at 2 users, so that both merged and fallen-back components occur
+    "graph": {"identity": "graph", "max_users_per_visitor": 2, "placeholder_ids": ("a4",)},
+}
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                HealthCheck.function_scoped_fixture])
 @given(history=batches())
-def test_incremental_runs_equal_a_full_rebuild(history, tmp_path_factory):
+def test_incremental_runs_equal_a_full_rebuild(identity, history, tmp_path_factory):
     folder = tmp_path_factory.mktemp("inc")
-    p = params()
+    p = params(**IDENTITIES[identity])
     loaded: list[tuple] = []
     with duckdb_connector(folder / "inc.duckdb") as inc, duckdb_connector(folder / "full.duckdb") as full:
         for k, batch in enumerate(history):

@@ -11,5 +11,9 @@ WHERE e.anonymous_id IN (SELECT alias FROM {{ ref('inc_touched') }})
   OR e.user_id IN (SELECT alias FROM {{ ref('inc_touched') }})
 {%- endset %}
 SELECT mapping.alias, mapping.dbt_visitor_id
+{%- if identity == "graph" %}
+FROM {{ ref('inc_graph_mapping') }} AS mapping
+{%- else %}
 FROM ({{ aliases_from(touched_events) }}) AS mapping
+{%- endif %}
 WHERE mapping.alias IN (SELECT alias FROM {{ ref('inc_touched') }})
