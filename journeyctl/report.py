@@ -72,6 +72,8 @@ class ReportData:
     """(duration bucket, sessions), shortest first."""
     entry_exit: list[tuple[str | None, int, int, int]] = field(default_factory=list)
     """(event, sessions it opens, sessions it ends, occurrences)."""
+    identity: dict[str, int] = field(default_factory=dict)
+    """dbt_aliases_mapping's figures: aliases, visitors, stitched_visitors (more than one id), most_ids."""
     generated_at: str = ""
 
     def as_json(self) -> dict:
@@ -110,6 +112,8 @@ def collect(connector: Connector, params: PipelineParams, top: int = 10, where: 
                             query("session_lengths", cap=EVENTS_PER_SESSION_CAP)],
         durations=[(label, _int(n)) for _, label, n in query("session_durations")],
         entry_exit=[(e, _int(a), _int(b), _int(n)) for e, a, b, n in query("entry_exit")],
+        identity=dict(zip(("aliases", "visitors", "stitched_visitors", "most_ids"),
+                          (_int(v) for v in query("identity")[0]))),
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     )
 
@@ -139,6 +143,11 @@ def format_text(data: ReportData) -> str:
                  [(data.events, data.visitors, data.sessions, f"{per_session:.2f}",
                    f"{data.sessions / data.visitors if data.visitors else 0:.2f}")], align="rrrrr")]
 
+    ids = data.identity
+    out += ["", "identity (dbt_aliases_mapping)",
+            table(["ids", "visitors", "visitors with several ids", "most ids of one visitor"],
+                  [(ids["aliases"], ids["visitors"], ids["stitched_visitors"], ids["most_ids"])],
+                  align="rrrr")]
     out += ["", f"top {len(data.journeys)} journeys (first {data.journey_length} events of a session)",
             table(["sessions", "share", "journey"],
                   [(n, share(n, data.sessions), " → ".join(_name(s) for s in steps if s is not None))

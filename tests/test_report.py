@@ -45,6 +45,11 @@ def test_headline_numbers(data):
     assert (data.events, data.visitors, data.sessions) == (13, 3, 6)
 
 
+def test_identity_figures(data):
+    # user-2 stands for itself, dev-1 and dev-2; user-1 and anon-a for themselves
+    assert data.identity == {"aliases": 5, "visitors": 3, "stitched_visitors": 1, "most_ids": 3}
+
+
 def test_top_journeys_are_session_openings(data):
     assert sorted(data.journeys, key=str) == sorted([
         (["Page Viewed", "Product Viewed", None, None, None], 1),
