@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from journeyctl.errors import ConfigError
-from journeyctl.names import SchemaName, TableName
+from journeyctl.names import SchemaName, TableName, column_name
 from journeyctl.render import PipelineParams
 
 CONFIG_FILE = "journeyctl.toml"
@@ -27,7 +27,7 @@ MAX_IDLE_TIMEOUT_MINUTES = 7 * 24 * 60
 MAX_JOURNEY_LENGTH = 50
 
 _TOP_KEYS = {"default_target", "pipeline", "targets"}
-_PIPELINE_KEYS = {"source", "schema", "idle_timeout_minutes", "journey_length"}
+_PIPELINE_KEYS = {"source", "schema", "idle_timeout_minutes", "journey_length", "timestamp_column"}
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -105,7 +105,8 @@ class Config:
     def pipeline_params(self, dialect_default_source: str, source: str | None = None,
                         schema: str | None = None, idle_timeout_minutes: float | None = None,
                         journey_length_: int | None = None,
-                        target_schema: str | None = None) -> PipelineParams:
+                        target_schema: str | None = None,
+                        timestamp_column: str | None = None) -> PipelineParams:
         """The pipeline's parameters: flags over the target's own schema over the file over defaults."""
         p = self.pipeline
         return PipelineParams(
@@ -117,6 +118,8 @@ class Config:
                 else p.get("idle_timeout_minutes", 30)),
             journey_length=journey_length(
                 journey_length_ if journey_length_ is not None else p.get("journey_length", 5)),
+            timestamp_column=column_name(timestamp_column or p.get("timestamp_column", "timestamp"),
+                                         "timestamp_column"),
         )
 
 

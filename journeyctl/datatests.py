@@ -102,7 +102,7 @@ def render_data_test(name: str, params: PipelineParams, dialect, examples: int =
     if name not in data_test_names():
         raise ConfigError(f"no data test named {name!r}; data tests are: {', '.join(data_test_names())}")
     t = render_template(f"{TESTS_DIR}/{name}.sql", params.template_params())
-    query = compile_query(t, dialect, params.source, params.table_for)
+    query = compile_query(t, dialect, params.source_relation(), params.table_for)
     columns = [c.lower() for c in query.named_selects]
     ctes = query.args.get("with_")
     query.set("with_", None)

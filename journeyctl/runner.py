@@ -17,7 +17,7 @@ from typing import Callable
 
 from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError, ExecutionError
-from journeyctl.render import PipelineParams, Plan, render_plan, render_query
+from journeyctl.render import SOURCE_COLUMNS, PipelineParams, Plan, render_plan, render_query
 from journeyctl.stages import render_templates
 
 STAGING_MARK = "__jc_"
@@ -74,7 +74,9 @@ class RunPlan:
         ]
 
 
-REQUIRED_COLUMNS = ("id", "anonymous_id", "user_id", "timestamp", "event")
+def required_columns(params: PipelineParams) -> tuple[str, ...]:
+    """The source columns a run reads: RudderStack's, with the configured event time column."""
+    return (*SOURCE_COLUMNS, params.timestamp_column)
 
 
 def check_source(connector: Connector, params: PipelineParams) -> dict[str, str]:
@@ -84,16 +86,20 @@ def check_source(connector: Connector, params: PipelineParams) -> dict[str, str]
         raise ConfigError(f"source table {params.source} does not exist on {connector.describe()}",
                           hint="check [pipeline] source in journeyctl.toml or --source; "
                                "`journeyctl sample` loads synthetic events to try things out")
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    required = required_columns(params)
+    missing = [c for c in required if c not in columns]
     if missing:
         raise ConfigError(f"source table {params.source} on {connector.describe()} lacks "
                           f"column(s): {', '.join(missing)}",
-                          hint="journeyctl reads RudderStack's tracks table: " + ", ".join(REQUIRED_COLUMNS))
+                          hint="journeyctl reads RudderStack's (or Segment's) tracks table: "
+                               + ", ".join(required) + "; [pipeline] timestamp_column names the event time")
     # TIMESTAMP (with or without time zone) only: BigQuery's DATETIME is not accepted by
     # TIMESTAMP_DIFF, and a text column would compare as text.
-    if "TIMESTAMP" not in columns["timestamp"]:
-        raise ConfigError(f"source column {params.source}.timestamp is {columns['timestamp']}, "
-                          "not a timestamp", hint="cast it in a view and point --source at the view")
+    event_time = params.timestamp_column
+    if "TIMESTAMP" not in columns[event_time]:
+        raise ConfigError(f"source column {params.source}.{event_time} is {columns[event_time]}, "
+                          "not a timestamp", hint="cast it in a view and point --source at the view, "
+                                                  "or name another column in [pipeline] timestamp_column")
     return columns
 
 
