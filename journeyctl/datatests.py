@@ -84,13 +84,15 @@ class DataTestRun:
         return {"target": self.target, "dialect": self.dialect, "passed": self.passed,
                 "seconds": round(self.seconds, 3), "tests": [r.as_json() for r in self.results]}
 
-    def error(self) -> DataTestFailed:
+    def error(self, result: Any = None) -> DataTestFailed:
+        """The failure to raise; `result` (the run that built the tables, if any) travels with it."""
         names = ", ".join(r.name for r in self.failed)
         return DataTestFailed(
             f"{len(self.failed)} of {len(self.results)} data tests failed on {self.target} "
             f"({self.dialect}): {names}",
             hint="the examples above show offending rows; rebuild with `journeyctl run` and test "
-                 "again with the same --idle-timeout and --journey-length")
+                 "again with the same --idle-timeout and --journey-length",
+            tests=self, result=result)
 
 
 def render_data_test(name: str, params: PipelineParams, dialect, examples: int = EXAMPLES) -> DataTest:

@@ -13,12 +13,15 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError, ExecutionError
 from journeyctl.render import SOURCE_COLUMNS, PipelineParams, Plan, render_plan, render_query
 from journeyctl.stages import render_templates
+
+if TYPE_CHECKING:
+    from journeyctl.datatests import DataTestRun
 
 STAGING_MARK = "__jc_"
 STAGING_PATTERN = re.compile(rf"(?i).+{STAGING_MARK}[0-9a-f]{{8}}")
@@ -44,8 +47,11 @@ class RunResult:
     """Rows rule 1 of the contract leaves out (no id, no timestamp, or no visitor)."""
     duplicate_rows: int | None = None
     """Extra deliveries of an id that rule 2 collapsed."""
+    data_tests: DataTestRun | None = None
+    """The data tests run on the new tables, when asked for."""
 
     def as_json(self) -> dict:
+        tests = {"data_tests": self.data_tests.as_json()} if self.data_tests else {}
         return {
             "target": self.target,
             "dialect": self.dialect,
@@ -54,7 +60,7 @@ class RunResult:
             "unusable_rows": self.unusable_rows,
             "duplicate_rows": self.duplicate_rows,
             "stages": [vars(s) | {"seconds": round(s.seconds, 3)} for s in self.stages],
-        }
+        } | tests
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,174 @@
+"""journeyctl as a library, for orchestrators (Airflow, Dagster, Prefect …) and notebooks.
+
+The CLI's `render` and `run` are thin layers over these functions. Parameters left out come
+from journeyctl.toml (`config`: a path, or None for $JOURNEYCTL_CONFIG then ./journeyctl.toml)
+and then the defaults, exactly as for the CLI. Failures raise journeyctl.errors types, each
+with an `exit_code` and a `hint`: ConfigError (and RenderError) before anything ran,
+ConnectionFailed, ExecutionError (the published tables are untouched), DataTestFailed.
+
+    from journeyctl.api import render, run
+    script = render("snowflake", source="RUDDER.TRACKS", idle_timeout_minutes=45)
+    result = run(target="bq", config="journeyctl.toml", test=True)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
+
+from journeyctl.config import Config, load_config
+from journeyctl.connectors import connect
+from journeyctl.connectors.base import Connector
+from journeyctl.dialects import Dialect, get_dialect
+from journeyctl.plancache import cached_render_plan
+from journeyctl.render import PipelineParams, Plan
+
+if TYPE_CHECKING:
+    from journeyctl.runner import RunResult
+
+ConfigLike = Config | str | os.PathLike | None
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement and what it is for: a stage's name, or setup/publish/cleanup/data test."""
+
+    stage: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class Script:
+    """A rendered pipeline: its statements in execution order, each with its stage."""
+
+    plan: Plan
+
+    @property
+    def dialect(self) -> str:
+        return self.plan.dialect.name
+
+    @property
+    def params(self) -> PipelineParams:
+        return self.plan.params
+
+    @property
+    def statements(self) -> list[Statement]:
+        p = self.plan
+        return [*(Statement("setup", s) for s in p.setup),
+                *(Statement(step.stage, s) for step in p.steps for s in step.statements),
+                *(Statement("cleanup", s) for s in p.cleanup)]
+
+    @property
+    def sql(self) -> str:
+        """The self-contained script `journeyctl render` prints."""
+        return self.plan.script()
+
+    def as_json(self) -> list[dict]:
+        return self.plan.as_json()
+
+    def write_files(self, output_dir: Path) -> list[Path]:
+        """One numbered .sql file per stage (setup first, cleanup last), as `render --output-dir`."""
+        groups = [("setup", self.plan.setup), *((s.stage, s.statements) for s in self.plan.steps)]
+        groups += [("cleanup", self.plan.cleanup)] if self.plan.cleanup else []
+        output_dir.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for i, (name, statements) in enumerate(groups):
+            paths.append(output_dir / f"{i:02d}_{name}.sql")
+            paths[-1].write_text("".join(f"{s};\n" for s in statements))
+        return paths
+
+
+def load(config: ConfigLike = None) -> Config:
+    """`config` as a Config: given one, or read from a journeyctl.toml path (None: the default one)."""
+    return config if isinstance(config, Config) else load_config(None if config is None else str(config))
+
+
+def pipeline_params(config: Config, dialect: Dialect, *, source: str | None = None,
+                    schema: str | None = None, idle_timeout_minutes: float | None = None,
+                    journey_length: int | None = None, timestamp_column: str | None = None,
+                    target_schema: str | None = None) -> PipelineParams:
+    """The pipeline's parameters: these over the target's own schema over journeyctl.toml over defaults."""
+    return config.pipeline_params(dialect.default_source, source=source, schema=schema,
+                                  idle_timeout_minutes=idle_timeout_minutes, journey_length_=journey_length,
+                                  target_schema=target_schema, timestamp_column=timestamp_column)
+
+
+def render(dialect: str | None = None, *, config: ConfigLike = None, select: Sequence[str] = (),
+           source: str | None = None, schema: str | None = None,
+           idle_timeout_minutes: float | None = None, journey_length: int | None = None,
+           timestamp_column: str | None = None) -> Script:
+    """The pipeline as SQL for `dialect` (default: the default target's), without connecting.
+
+    `select` takes dbt-style selectors (NAME, +NAME, NAME+). Raises ConfigError for a bad
+    parameter, dialect or selector, RenderError if a template cannot be expressed.
+    """
+    cfg = load(config)
+    d = get_dialect(dialect) if dialect else connect(cfg.target(None)).dialect
+    params = pipeline_params(cfg, d, source=source, schema=schema, idle_timeout_minutes=idle_timeout_minutes,
+                             journey_length=journey_length, timestamp_column=timestamp_column)
+    return Script(cached_render_plan(params, d, tuple(select)))
+
+
+def export_dbt(output_dir: str | os.PathLike, dialect: str | None = None, **params) -> list[Path]:
+    """Write the pipeline as a dbt project (also a dbt package) into `output_dir`; the files written.
+
+    Takes render()'s parameters but `select` (dbt selects with its own --select).
+    """
+    from journeyctl.dbt_export import write_project
+    script = render(dialect, **params)
+    return write_project(script.params, script.plan.dialect, Path(output_dir))
+
+
+def on_target(target: str | Connector | None, config: ConfigLike,
+              **overrides) -> tuple[Connector, PipelineParams]:
+    """A (not yet opened) connector for `target` (a name, None for the default, or a connector)
+    and the parameters a run there uses."""
+    cfg = load(config)
+    connector = target if isinstance(target, Connector) else connect(cfg.target(target))
+    return connector, pipeline_params(cfg, connector.dialect, target_schema=connector.output_schema(),
+                                      **overrides)
+
+
+def run_statements(target: str | Connector | None = None, *, config: ConfigLike = None,
+                   select: Sequence[str] = (), test: bool = False,
+                   **params) -> list[Statement]:
+    """Every statement run() would execute (its data tests too, with `test`), without connecting."""
+    from journeyctl.datatests import render_data_tests
+    from journeyctl.runner import plan_run
+    connector, p = on_target(target, config, **params)
+    return [*(Statement(label, sql) for label, sql in plan_run(connector, p, tuple(select)).statements()),
+            *(Statement(f"data test {t.name}", t.sql) for t in (render_data_tests(p, connector.dialect)
+                                                               if test else []))]
+
+
+def run(target: str | Connector | None = None, *, config: ConfigLike = None, select: Sequence[str] = (),
+        test: bool = False, report: Report = lambda _: None,
+        source: str | None = None, schema: str | None = None,
+        idle_timeout_minutes: float | None = None, journey_length: int | None = None,
+        timestamp_column: str | None = None) -> RunResult:
+    """Build the journey tables on `target` (a name in the config, None for its default target, or
+    a connector); how it went.
+
+    Stages build into staging tables and replace the published ones only once all have succeeded.
+    With `test`, the data tests then run on the new tables: their outcome is `result.data_tests`,
+    and a failure raises DataTestFailed (its `result` is this RunResult). `report` receives
+    progress lines (the CLI passes its stderr logger).
+    """
+    from journeyctl.datatests import run_data_tests
+    from journeyctl.runner import execute_run, plan_run, preflight
+    connector, params = on_target(target, config, source=source, schema=schema,
+                                  idle_timeout_minutes=idle_timeout_minutes, journey_length=journey_length,
+                                  timestamp_column=timestamp_column)
+    report(f"connecting to {connector.describe()} …")
+    with connector:
+        params = preflight(connector, params)
+        result = execute_run(connector, plan_run(connector, params, tuple(select)), report)
+        if test:
+            report("data tests …")
+            result.data_tests = run_data_tests(connector, params, report=report)
+    if result.data_tests and not result.data_tests.passed:
+        raise result.data_tests.error(result)
+    return result
