@@ -84,6 +84,8 @@ def pipeline_overrides(f):
         click.option("--schema", help="Output schema (BigQuery: dataset) for the journey tables (default: journey)."),
         click.option("--idle-timeout", type=float, help="Minutes of inactivity that end a session (default 30)."),
         click.option("--journey-length", type=int, help="Events per row of dbt_tracks_flow, N >= 2 (default 5)."),
+        click.option("--timestamp-column",
+                     help="Source column of the event time, e.g. original_timestamp (default: timestamp)."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -104,6 +106,7 @@ def flag_params(opts: dict) -> dict:
         "source": opts.get("source"), "schema": opts.get("schema"),
         "idle_timeout_minutes": idle_timeout(timeout, "--idle-timeout") if timeout is not None else None,
         "journey_length": journey_length(length, "--journey-length") if length is not None else None,
+        "timestamp_column": opts.get("timestamp_column"),
     }
 
 
@@ -158,7 +161,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool, debug: bool)
               help="SQL dialect (default: the default target's).")
 @pipeline_options
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write one numbered .sql file per stage here instead of printing (with dbt: the project).")
+              help="Write one numbered .sql file per stage here instead of printing; with dbt, the project.")
 @click.option("--format", "fmt", type=click.Choice(["sql", "json", "dbt"]), default="sql", show_default=True,
               help="json: a list of {stage, inputs, table, description, sql}. dbt: a dbt project "
                    "(and package) in --output-dir: one model per stage, the data tests as tests.")
@@ -184,7 +187,8 @@ def render(ctx, dialect, output_dir, fmt, **opts):
         if not output_dir or opts["select"]:
             raise ConfigError("--format dbt writes a whole dbt project: give --output-dir DIR, not --select",
                               hint="select models with dbt's own --select once it is written")
-        log(f"wrote a dbt project of {len(api.export_dbt(output_dir, dialect, **params))} files to {output_dir}")
+        written = api.export_dbt(output_dir, dialect, **params)
+        log(f"wrote a dbt project of {len(written)} files to {output_dir}")
         return
     script = api.render(dialect, select=opts["select"], **params)
     if output_dir:
