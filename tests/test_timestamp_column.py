@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from journeyctl import api
 from journeyctl.config import load_config
 from journeyctl.datatests import run_data_tests
 from journeyctl.errors import ConfigError
@@ -83,3 +84,13 @@ def test_a_missing_or_untimely_timestamp_column_is_refused_before_any_sql(db):
         preflight(db, params(timestamp_column="sent_at_utc"))
     with pytest.raises(ConfigError, match=r"tracks\.event_text is VARCHAR, not a timestamp"):
         preflight(db, params(timestamp_column="event_text"))
+
+
+def test_segment_event_time_on_every_warehouse(warehouse):
+    """The derived source table (original_timestamp AS timestamp) on Snowflake, BigQuery, Redshift."""
+    warehouse.extra_pipeline = {"timestamp_column": "original_timestamp"}
+    warehouse.load(segment_rows("original_timestamp"), SEGMENT_COLUMNS)
+    result = api.run(warehouse.engine, config=warehouse.config(), test=True)
+    assert result.data_tests.passed
+    with warehouse.connector() as connector:
+        assert read_tables(connector, warehouse.params()) == normalised(E.expected_tables())
