@@ -16,9 +16,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence, TypedDict, Unpack
 
-from journeyctl.config import Config, load_config
+from journeyctl.config import Config, check_keys, load_config
 from journeyctl.connectors import connect
 from journeyctl.connectors.base import Connector
 from journeyctl.dialects import Dialect, get_dialect
@@ -30,6 +30,21 @@ if TYPE_CHECKING:
 
 ConfigLike = Config | str | os.PathLike | None
 Report = Callable[[str], None]
+
+
+class Overrides(TypedDict, total=False):
+    """The pipeline's parameters; each one left out (or None) comes from journeyctl.toml, then the defaults."""
+
+    source: str | None
+    """Source tracks table, 1-3 dotted parts (default: tracks; TRACKS on Snowflake)."""
+    schema: str | None
+    """Output schema (BigQuery: dataset); default: the target's own, else journey."""
+    idle_timeout_minutes: float | None
+    """Minutes of inactivity that end a session (default 30)."""
+    journey_length: int | None
+    """Events per row of dbt_tracks_flow, N >= 2 (default 5)."""
+    timestamp_column: str | None
+    """Source column of the event time (default: timestamp)."""
 
 
 @dataclass(frozen=True)
@@ -86,20 +101,20 @@ def load(config: ConfigLike = None) -> Config:
     return config if isinstance(config, Config) else load_config(None if config is None else str(config))
 
 
-def pipeline_params(config: Config, dialect: Dialect, *, source: str | None = None,
-                    schema: str | None = None, idle_timeout_minutes: float | None = None,
-                    journey_length: int | None = None, timestamp_column: str | None = None,
-                    target_schema: str | None = None) -> PipelineParams:
-    """The pipeline's parameters: these over the target's own schema over journeyctl.toml over defaults."""
-    return config.pipeline_params(dialect.default_source, source=source, schema=schema,
-                                  idle_timeout_minutes=idle_timeout_minutes, journey_length_=journey_length,
-                                  target_schema=target_schema, timestamp_column=timestamp_column)
+def pipeline_params(config: Config, dialect: Dialect, target_schema: str | None = None,
+                    **overrides: Unpack[Overrides]) -> PipelineParams:
+    """The parameters: overrides over the target's own schema over journeyctl.toml over defaults.
+    An unknown override is a ConfigError (a misspelt one must not fall back to its default)."""
+    check_keys(overrides, set(Overrides.__annotations__), "the pipeline parameters")
+    o = overrides.get
+    return config.pipeline_params(dialect.default_source, source=o("source"), schema=o("schema"),
+                                  idle_timeout_minutes=o("idle_timeout_minutes"),
+                                  journey_length_=o("journey_length"), target_schema=target_schema,
+                                  timestamp_column=o("timestamp_column"))
 
 
 def render(dialect: str | None = None, *, config: ConfigLike = None, select: Sequence[str] = (),
-           source: str | None = None, schema: str | None = None,
-           idle_timeout_minutes: float | None = None, journey_length: int | None = None,
-           timestamp_column: str | None = None) -> Script:
+           **params: Unpack[Overrides]) -> Script:
     """The pipeline as SQL for `dialect` (default: the default target's), without connecting.
 
     `select` takes dbt-style selectors (NAME, +NAME, NAME+). Raises ConfigError for a bad
@@ -107,23 +122,22 @@ def render(dialect: str | None = None, *, config: ConfigLike = None, select: Seq
     """
     cfg = load(config)
     d = get_dialect(dialect) if dialect else connect(cfg.target(None)).dialect
-    params = pipeline_params(cfg, d, source=source, schema=schema, idle_timeout_minutes=idle_timeout_minutes,
-                             journey_length=journey_length, timestamp_column=timestamp_column)
-    return Script(cached_render_plan(params, d, tuple(select)))
+    return Script(cached_render_plan(pipeline_params(cfg, d, **params), d, tuple(select)))
 
 
-def export_dbt(output_dir: str | os.PathLike, dialect: str | None = None, **params) -> list[Path]:
+def export_dbt(output_dir: str | os.PathLike, dialect: str | None = None, *, config: ConfigLike = None,
+               **params: Unpack[Overrides]) -> list[Path]:
     """Write the pipeline as a dbt project (also a dbt package) into `output_dir`; the files written.
 
-    Takes render()'s parameters but `select` (dbt selects with its own --select).
+    As render(), without `select`: dbt selects models with its own --select.
     """
     from journeyctl.dbt_export import write_project
-    script = render(dialect, **params)
+    script = render(dialect, config=config, **params)
     return write_project(script.params, script.plan.dialect, Path(output_dir))
 
 
 def on_target(target: str | Connector | None, config: ConfigLike,
-              **overrides) -> tuple[Connector, PipelineParams]:
+              **overrides: Unpack[Overrides]) -> tuple[Connector, PipelineParams]:
     """A (not yet opened) connector for `target` (a name, None for the default, or a connector)
     and the parameters a run there uses."""
     cfg = load(config)
@@ -134,7 +148,7 @@ def on_target(target: str | Connector | None, config: ConfigLike,
 
 def run_statements(target: str | Connector | None = None, *, config: ConfigLike = None,
                    select: Sequence[str] = (), test: bool = False,
-                   **params) -> list[Statement]:
+                   **params: Unpack[Overrides]) -> list[Statement]:
     """Every statement run() would execute (its data tests too, with `test`), without connecting."""
     from journeyctl.datatests import render_data_tests
     from journeyctl.runner import plan_run
@@ -145,10 +159,7 @@ def run_statements(target: str | Connector | None = None, *, config: ConfigLike 
 
 
 def run(target: str | Connector | None = None, *, config: ConfigLike = None, select: Sequence[str] = (),
-        test: bool = False, report: Report = lambda _: None,
-        source: str | None = None, schema: str | None = None,
-        idle_timeout_minutes: float | None = None, journey_length: int | None = None,
-        timestamp_column: str | None = None) -> RunResult:
+        test: bool = False, report: Report = lambda _: None, **params: Unpack[Overrides]) -> RunResult:
     """Build the journey tables on `target` (a name in the config, None for its default target, or
     a connector); how it went.
 
@@ -159,16 +170,14 @@ def run(target: str | Connector | None = None, *, config: ConfigLike = None, sel
     """
     from journeyctl.datatests import run_data_tests
     from journeyctl.runner import execute_run, plan_run, preflight
-    connector, params = on_target(target, config, source=source, schema=schema,
-                                  idle_timeout_minutes=idle_timeout_minutes, journey_length=journey_length,
-                                  timestamp_column=timestamp_column)
+    connector, pipeline = on_target(target, config, **params)
     report(f"connecting to {connector.describe()} …")
     with connector:
-        params = preflight(connector, params)
-        result = execute_run(connector, plan_run(connector, params, tuple(select)), report)
+        pipeline = preflight(connector, pipeline)
+        result = execute_run(connector, plan_run(connector, pipeline, tuple(select)), report)
         if test:
             report("data tests …")
-            result.data_tests = run_data_tests(connector, params, report=report)
+            result.data_tests = run_data_tests(connector, pipeline, report=report)
     if result.data_tests and not result.data_tests.passed:
         raise result.data_tests.error(result)
     return result

@@ -49,6 +49,7 @@ def test_render_select_and_the_default_targets_dialect(config):
     (lambda c: api.render("duckdb", config=c, journey_length=1), ConfigError, "journey_length must be between"),
     (lambda c: api.render("duckdb", config=c, source="a;drop"), ConfigError, "not a valid name"),
     (lambda c: api.render("duckdb", config=c, select=["nope"]), ConfigError, "names no stage"),
+    (lambda c: api.render("duckdb", config=c, idle_timeout=45), ConfigError, "unknown key 'idle_timeout'"),
     (lambda c: api.run("missing", config=c), ConfigError, "no target named 'missing'"),
     (lambda c: api.run("local", config=c, source="no_such_table"), ConfigError, "does not exist"),
     (lambda c: api.run("local", config=c, timestamp_column="sent_at"), ConfigError, "lacks column"),
