@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import sqlglot
 from sqlglot import exp
 
 from journeyctl import __version__
@@ -102,7 +103,7 @@ def project_files(params: PipelineParams, dialect: Dialect) -> dict[str, str]:
         files[f"tests/{name}.sql"] = (f"{head}-- Data test: {t.description}\n"
                                       f"-- Passes when it returns no row.\n\n{sql}\n")
     files["models/schema.yml"] = yaml({"version": 2, "models": models})
-    files["models/sources.yml"] = yaml({"version": 2, "sources": [source_yaml(params)]})
+    files["models/sources.yml"] = yaml({"version": 2, "sources": [source_yaml(params, dialect)]})
     files["dbt_project.yml"] = head.replace("-- ", "# ") + yaml({
         "name": PROJECT, "version": __version__, "config-version": 2, "profile": "journeyctl",
         "require-dbt-version": ">=1.5.0", "model-paths": ["models"], "test-paths": ["tests"],
@@ -110,9 +111,13 @@ def project_files(params: PipelineParams, dialect: Dialect) -> dict[str, str]:
     return files
 
 
-def source_yaml(params: PipelineParams) -> dict[str, Any]:
-    """The configured source; its database and schema overridable by vars, else the target's."""
-    *qualifiers, table = params.source.parts
+def source_yaml(params: PipelineParams, dialect: Dialect) -> dict[str, Any]:
+    """The configured source; its database and schema overridable by vars, else the target's.
+
+    Its names are written as journeyctl's SQL names them (normalised as the engine resolves them
+    unquoted, e.g. upper case on Snowflake), for dbt to quote as the adapter does."""
+    engine = sqlglot.Dialect.get_or_raise(dialect.name)
+    *qualifiers, table = (engine.normalize_identifier(exp.to_identifier(p)).name for p in params.source.parts)
     catalog, schema = ([None] * (2 - len(qualifiers)) + qualifiers)[-2:]
     def var(name: str, default: str | None, fallback: str) -> str:
         return f"{{{{ var('{VAR_PREFIX}{name}', {json.dumps(default) if default else fallback}) }}}}"
@@ -121,8 +126,6 @@ def source_yaml(params: PipelineParams) -> dict[str, Any]:
         "description": "RudderStack's (or Segment's) tracks table: one row per delivered event.",
         "database": var("source_database", catalog, "target.database"),
         "schema": var("source_schema", schema, "target.schema"),
-        # Unquoted, as journeyctl writes names: each engine resolves them as it does its own.
-        "quoting": {"database": False, "schema": False, "identifier": False},
         "tables": [{"name": SOURCE[1], "identifier": table,
                     "description": f"Events; the event time is its {params.timestamp_column} column."}],
     }
