@@ -108,3 +108,14 @@ def test_the_api_is_loaded_on_first_use():
     assert journeyctl.run is api.run and journeyctl.Script is api.Script
     with pytest.raises(AttributeError):
         journeyctl.no_such_thing  # noqa: B018
+
+
+def test_a_template_the_dialect_cannot_express_raises_render_error(config, tmp_path, monkeypatch):
+    from journeyctl import stages
+    (tmp_path / "bad_stage.sql").write_text("SELECT epoch_us(timestamp) AS x FROM {{ source() }}")
+    monkeypatch.setattr(stages, "template_dir", lambda: tmp_path)
+    stages._environment.cache_clear()
+    with pytest.raises(RenderError, match="epoch_us") as caught:
+        api.render("snowflake", config=config)
+    stages._environment.cache_clear()
+    assert caught.value.exit_code == 2

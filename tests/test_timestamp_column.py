@@ -8,7 +8,7 @@ wrong column would give other rows.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
