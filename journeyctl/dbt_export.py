@@ -116,19 +116,22 @@ def source_yaml(params: PipelineParams, dialect: Dialect) -> dict[str, Any]:
 
     Its names are written as journeyctl's SQL names them (normalised as the engine resolves them
     unquoted, e.g. upper case on Snowflake), for dbt to quote as the adapter does."""
-    engine = sqlglot.Dialect.get_or_raise(dialect.name)
-    *qualifiers, table = (engine.normalize_identifier(exp.to_identifier(p)).name for p in params.source.parts)
-    catalog, schema = ([None] * (2 - len(qualifiers)) + qualifiers)[-2:]
-    def var(name: str, default: str | None, fallback: str) -> str:
-        return f"{{{{ var('{VAR_PREFIX}{name}', {json.dumps(default) if default else fallback}) }}}}"
+    source = params.source.to_table()
+    for ident in source.find_all(exp.Identifier):
+        sqlglot.Dialect.get_or_raise(dialect.name).normalize_identifier(ident)
     return {
         "name": SOURCE[0],
         "description": "RudderStack's (or Segment's) tracks table: one row per delivered event.",
-        "database": var("source_database", catalog, "target.database"),
-        "schema": var("source_schema", schema, "target.schema"),
-        "tables": [{"name": SOURCE[1], "identifier": table,
+        "database": var_or("source_database", source.catalog, "target.database"),
+        "schema": var_or("source_schema", source.db, "target.schema"),
+        "tables": [{"name": SOURCE[1], "identifier": source.name,
                     "description": f"Events; the event time is its {params.timestamp_column} column."}],
     }
+
+
+def var_or(name: str, value: str, fallback: str) -> str:
+    """dbt Jinja: the var journeyctl_<name> if set, else `value`, else the `fallback` expression."""
+    return f"{{{{ var('{VAR_PREFIX}{name}', {json.dumps(value) if value else fallback}) }}}}"
 
 
 def yaml(value: dict | list, indent: int = 0) -> str:
