@@ -6,7 +6,8 @@ import pytest
 
 import journeyctl
 from journeyctl import api
-from journeyctl.errors import ConfigError, ConnectionFailed, ExecutionError, JourneyError, RenderError
+from journeyctl.errors import (ConfigError, ConnectionFailed, DataTestFailed, ExecutionError, JourneyError,
+                               RenderError)
 from tests import edge_events as E
 from tests.helpers import duckdb_connector, load, normalised, params, read_tables
 from tests.warehouses import journeyctl as cli
@@ -119,3 +120,27 @@ def test_a_template_the_dialect_cannot_express_raises_render_error(config, tmp_p
         api.render("snowflake", config=config)
     stages._environment.cache_clear()
     assert caught.value.exit_code == 2
+
+
+def test_a_failing_data_test_raises_data_test_failed_with_the_run(config, tmp_path, monkeypatch):
+    import shutil
+
+    from journeyctl import datatests, stages
+    templates = tmp_path / "templates"
+    shutil.copytree(stages.template_dir(), templates)
+    (templates / "tests" / "no_events_at_all.sql").write_text(
+        "{{ config(description='Fails whenever there are events.') }}\n"
+        "SELECT event_id FROM {{ ref('dbt_track_facts') }}\n")
+    for module in (stages, datatests):
+        monkeypatch.setattr(module, "template_dir", lambda: templates)
+    stages._environment.cache_clear()
+    try:
+        with pytest.raises(DataTestFailed, match="1 of 12 data tests failed") as caught:
+            api.run("local", config=config, test=True)
+        assert caught.value.exit_code == 5
+        assert caught.value.result.stages and caught.value.result.data_tests is caught.value.tests
+        assert [r.name for r in caught.value.tests.failed] == ["no_events_at_all"]
+        shown = cli(config, "run", "--target", "local", "--test")
+        assert shown.exit_code == 5 and "FAIL no_events_at_all" in shown.stdout
+    finally:
+        stages._environment.cache_clear()
