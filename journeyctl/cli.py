@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from journeyctl import __version__
+from journeyctl import __version__, api
 from journeyctl.config import Config, idle_timeout, journey_length, load_config
 from journeyctl.connectors import connect
 from journeyctl.connectors.base import Connector
 from journeyctl.dialects import ALIASES, DIALECTS, get_dialect
-from journeyctl.errors import ExecutionError, JourneyError, redact
+from journeyctl.errors import ConfigError, DataTestFailed, ExecutionError, JourneyError, redact
 from journeyctl.names import SchemaName, TableName
 from journeyctl.plancache import cached_render_plan
 from journeyctl.render import PipelineParams
@@ -87,6 +87,8 @@ def pipeline_overrides(f):
         click.option("--identity", type=click.Choice(["latest_user", "graph"]),
                      help="How ids become visitors: latest_user (an anonymous id goes to its latest "
                           "user; default) or graph (one visitor per connected component of ids)."),
+        click.option("--timestamp-column",
+                     help="Source column of the event time, e.g. original_timestamp (default: timestamp)."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -100,16 +102,21 @@ def pipeline_options(f):
     return pipeline_overrides(f)
 
 
-def pipeline_params(config: Config, default_source: str, opts: dict,
-                    target_schema: str | None = None) -> PipelineParams:
-    timeout = opts.get("idle_timeout")
-    length = opts.get("journey_length")
-    return config.pipeline_params(
-        default_source, source=opts.get("source"), schema=opts.get("schema"),
-        idle_timeout_minutes=idle_timeout(timeout, "--idle-timeout") if timeout is not None else None,
-        journey_length_=journey_length(length, "--journey-length") if length is not None else None,
-        target_schema=target_schema, identity=opts.get("identity"),
-    )
+def flag_params(opts: dict) -> dict:
+    """The pipeline flags given (validated, errors naming the flag), as api keyword arguments."""
+    timeout, length = opts.get("idle_timeout"), opts.get("journey_length")
+    return {
+        "source": opts.get("source"), "schema": opts.get("schema"),
+        "idle_timeout_minutes": idle_timeout(timeout, "--idle-timeout") if timeout is not None else None,
+        "journey_length": journey_length(length, "--journey-length") if length is not None else None,
+        "timestamp_column": opts.get("timestamp_column"), "identity": opts.get("identity"),
+    }
+
+
+def pipeline_params(config: Config, connector: Connector, opts: dict) -> PipelineParams:
+    """The parameters a command on `connector`'s target uses."""
+    return api.pipeline_params(config, connector.dialect, target_schema=connector.output_schema(),
+                               **flag_params(opts))
 
 
 def open_target(ctx: click.Context, name: str | None) -> Connector:
@@ -157,15 +164,18 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool, debug: bool)
               help="SQL dialect (default: the default target's).")
 @pipeline_options
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write one numbered .sql file per stage here instead of printing.")
-@click.option("--format", "fmt", type=click.Choice(["sql", "json"]), default="sql", show_default=True,
-              help="json: a list of {stage, inputs, table, description, sql}.")
+              help="Write one numbered .sql file per stage here instead of printing; with dbt, the project.")
+@click.option("--format", "fmt", type=click.Choice(["sql", "json", "dbt"]), default="sql", show_default=True,
+              help="json: a list of {stage, inputs, table, description, sql}. dbt: a dbt project "
+                   "(and package) in --output-dir: one model per stage, the data tests as tests.")
 @click.pass_context
 def render(ctx, dialect, output_dir, fmt, **opts):
-    """Print the pipeline as SQL for one warehouse.
+    """Print the pipeline as SQL for one warehouse, or write it as a dbt project.
 
     The script is self-contained: it creates the output schema, then builds every
-    stage in dependency order. Pipe it into the warehouse's own client.
+    stage in dependency order. Pipe it into the warehouse's own client. The dbt
+    project runs with `dbt build` as it is, or installs as a package; it needs no
+    journeyctl at run time.
 
     \b
     Examples:
@@ -173,27 +183,23 @@ def render(ctx, dialect, output_dir, fmt, **opts):
       journeyctl render -d bq --source rudder.tracks --schema journeys
       journeyctl render -d redshift --select +dbt_track_facts --format json
       journeyctl render -d duckdb --output-dir build/
+      journeyctl render -d snowflake --format dbt --output-dir journeys_dbt/
     """
-    config: Config = ctx.obj["config"]
-    if dialect is None:
-        dialect = connect(config.target(None)).dialect_name
-    d = get_dialect(dialect)
-    params = pipeline_params(config, d.default_source, opts)
-    plan = cached_render_plan(params, d, tuple(opts["select"]))
+    params = dict(config=ctx.obj["config"], **flag_params(opts))
+    if fmt == "dbt":
+        if not output_dir or opts["select"]:
+            raise ConfigError("--format dbt writes a whole dbt project: give --output-dir DIR, not --select",
+                              hint="select models with dbt's own --select once it is written")
+        written = api.export_dbt(output_dir, dialect, **params)
+        log(f"wrote a dbt project of {len(written)} files to {output_dir}")
+        return
+    script = api.render(dialect, select=opts["select"], **params)
     if output_dir:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        files = [("00_setup.sql", "".join(f"{s};\n" for s in plan.setup))]
-        files += [(f"{i:02d}_{s.stage}.sql", "".join(f"{q};\n" for q in s.statements))
-                  for i, s in enumerate(plan.steps, 1)]
-        if plan.cleanup:
-            files.append((f"{len(files):02d}_cleanup.sql", "".join(f"{q};\n" for q in plan.cleanup)))
-        for name, text in files:
-            (output_dir / name).write_text(text)
-        log(f"wrote {len(files)} files to {output_dir}")
+        log(f"wrote {len(script.write_files(output_dir))} files to {output_dir}")
     elif fmt == "json":
-        click.echo(json.dumps(plan.as_json(), indent=2))
+        click.echo(json.dumps(script.as_json(), indent=2))
     else:
-        click.echo(plan.script(), nl=False)
+        click.echo(script.sql, nl=False)
 
 
 def print_run_summary(result: RunResult) -> None:
@@ -226,6 +232,16 @@ def print_run_summary(result: RunResult) -> None:
         log(f"incremental: full build ({inc.reason}); high-water mark {inc.high_water_mark}")
     log(f"done: {len(result.stages)} stages on {result.target} ({result.dialect}) "
         f"in {result.seconds:.2f} s")
+
+
+def show_run(result: RunResult, fmt: str) -> None:
+    """The run's summary on stderr; on stdout its JSON, or the data tests' checklist."""
+    from journeyctl.datatests import format_run
+    print_run_summary(result)
+    if fmt == "json":
+        click.echo(json.dumps(result.as_json(), indent=2))
+    elif result.data_tests:
+        click.echo(format_run(result.data_tests))
 
 
 @cli.command()
@@ -261,44 +277,19 @@ def run(ctx, target, incremental, full_refresh, dry_run, test_after, fmt, **opts
       journeyctl run --test                   # then check the tables (exit 5 on a failure)
       journeyctl run --format json | jq .stages
     """
-    from journeyctl.datatests import format_run, render_data_tests, run_data_tests
-    from journeyctl.incremental import plan_incremental_run
-    from journeyctl.runner import execute_run, plan_run, preflight
-    config: Config = ctx.obj["config"]
-    incremental = config.incremental(incremental)
-    select = tuple(opts["select"])
     connector = open_target(ctx, target)
-    params = pipeline_params(config, connector.dialect.default_source, opts,
-                             target_schema=connector.output_schema())
-    if dry_run and not incremental:  # a full run's statements need no connection
-        for label, sql in plan_run(connector, params, select).statements():
-            click.echo(f"-- {label}\n{sql};\n")
-        for test in render_data_tests(params, connector.dialect) if test_after else []:
-            click.echo(f"-- data test {test.name}\n{test.sql};\n")
+    params = dict(config=ctx.obj["config"], select=opts["select"], test=test_after,
+                  incremental=incremental, full_refresh=full_refresh, **flag_params(opts))
+    if dry_run:
+        for statement in api.run_statements(connector, **params):
+            click.echo(f"-- {statement.stage}\n{statement.sql};\n")
         return
-    log(f"connecting to {connector.describe()} …")
-    tests = None
-    with connector:
-        params = preflight(connector, params)
-        if incremental:
-            planned = plan_incremental_run(connector, params, select, full_refresh, report=log)
-        else:
-            planned = plan_run(connector, params, select)
-        if dry_run:  # an incremental plan depends on the target's state: read, nothing written
-            for label, sql in planned.statements():
-                click.echo(f"-- {label}\n{sql};\n")
-            return
-        result = execute_run(connector, planned, log)
-        print_run_summary(result)
-        if test_after:
-            log("data tests …")
-            tests = run_data_tests(connector, params, report=log)
-    if fmt == "json":
-        click.echo(json.dumps(result.as_json() | ({"data_tests": tests.as_json()} if tests else {}), indent=2))
-    elif tests:
-        click.echo(format_run(tests))
-    if tests and not tests.passed:
-        raise tests.error()
+    try:
+        result = api.run(connector, report=log, **params)
+    except DataTestFailed as e:  # the tables were built: show them and the tests, then fail
+        show_run(e.result, fmt)
+        raise
+    show_run(result, fmt)
 
 
 @cli.command("test")
@@ -328,14 +319,13 @@ def datatest(ctx, names, target, fmt, list_only, **opts):
     from journeyctl.datatests import format_run, render_data_tests, run_data_tests
     config: Config = ctx.obj["config"]
     if list_only:
-        params = pipeline_params(config, "tracks", opts)
+        params = api.pipeline_params(config, get_dialect("duckdb"), **flag_params(opts))
         for test in render_data_tests(params, get_dialect("duckdb"), names):
             click.echo(f"{test.name}\n    {test.description}")
         return
     connector = open_target(ctx, target)
     log(f"connecting to {connector.describe()} …")
-    params = pipeline_params(config, connector.dialect.default_source, opts,
-                             target_schema=connector.output_schema())
+    params = pipeline_params(config, connector, opts)
     with connector:
         tests = run_data_tests(connector, params, names, report=log)
     click.echo(json.dumps(tests.as_json(), indent=2) if fmt == "json" else format_run(tests))
@@ -368,8 +358,7 @@ def report(ctx, target, schema, top, out, fmt):
     from journeyctl.report import collect, format_text, write_html
     config: Config = ctx.obj["config"]
     connector = open_target(ctx, target)
-    params = pipeline_params(config, connector.dialect.default_source, {"schema": schema},
-                             target_schema=connector.output_schema())
+    params = pipeline_params(config, connector, {"schema": schema})
     with connector:
         data = collect(connector, params, top)
     click.echo(json.dumps(data.as_json(), indent=2, default=str) if fmt == "json" else format_text(data))
@@ -396,8 +385,7 @@ def debug(ctx, target, **opts):
     """
     from journeyctl.doctor import diagnose
     config: Config = ctx.obj["config"]
-    diagnosis = diagnose(config, target, lambda connector: pipeline_params(
-        config, connector.dialect.default_source, opts, target_schema=connector.output_schema()))
+    diagnosis = diagnose(config, target, lambda connector: pipeline_params(config, connector, opts))
     click.echo(f"journeyctl debug: target {diagnosis.target!r}")
     for line in diagnosis.lines():
         click.echo(Redactor.clean(line))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from journeyctl.errors import ConfigError
-from journeyctl.names import SchemaName, TableName
+from journeyctl.names import SchemaName, TableName, column_name
 from journeyctl.render import PipelineParams
 
 CONFIG_FILE = "journeyctl.toml"
@@ -28,7 +28,8 @@ MAX_JOURNEY_LENGTH = 50
 
 _TOP_KEYS = {"default_target", "pipeline", "targets"}
 _PIPELINE_KEYS = {"source", "schema", "idle_timeout_minutes", "journey_length", "incremental",
-                  "lookback_hours", "identity", "placeholder_ids", "max_users_per_visitor"}
+                  "lookback_hours", "identity", "placeholder_ids", "max_users_per_visitor",
+                  "timestamp_column"}
 DEFAULT_LOOKBACK_HOURS = 6
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -147,7 +148,8 @@ class Config:
                         schema: str | None = None, idle_timeout_minutes: float | None = None,
                         journey_length_: int | None = None,
                         target_schema: str | None = None,
-                        identity: str | None = None) -> PipelineParams:
+                        identity: str | None = None,
+                        timestamp_column: str | None = None) -> PipelineParams:
         """The pipeline's parameters: flags over the target's own schema over the file over defaults."""
         p = self.pipeline
         return PipelineParams(
@@ -165,6 +167,8 @@ class Config:
             placeholder_ids=placeholder_ids(p.get("placeholder_ids", []), "[pipeline] placeholder_ids"),
             max_users_per_visitor=max_users_per_visitor(p.get("max_users_per_visitor", 50),
                                                         "[pipeline] max_users_per_visitor"),
+            timestamp_column=column_name(timestamp_column or p.get("timestamp_column", "timestamp"),
+                                         "timestamp_column"),
         )
 
     def incremental(self, flag_value: bool | None = None) -> bool:

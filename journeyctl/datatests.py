@@ -87,13 +87,15 @@ class DataTestRun:
         return {"target": self.target, "dialect": self.dialect, "passed": self.passed,
                 "seconds": round(self.seconds, 3), "tests": [r.as_json() for r in self.results]}
 
-    def error(self) -> DataTestFailed:
+    def error(self, result: Any = None) -> DataTestFailed:
+        """The failure to raise; `result` (the run that built the tables, if any) travels with it."""
         names = ", ".join(r.name for r in self.failed)
         return DataTestFailed(
             f"{len(self.failed)} of {len(self.results)} data tests failed on {self.target} "
             f"({self.dialect}): {names}",
             hint="the examples above show offending rows; rebuild with `journeyctl run` and test "
-                 "again with the same --idle-timeout and --journey-length")
+                 "again with the same --idle-timeout and --journey-length",
+            tests=self, result=result)
 
 
 def render_data_test(name: str, params: PipelineParams, dialect, examples: int = EXAMPLES) -> DataTest:
@@ -101,7 +103,8 @@ def render_data_test(name: str, params: PipelineParams, dialect, examples: int =
     if name not in data_test_names():
         raise ConfigError(f"no data test named {name!r}; data tests are: {', '.join(data_test_names())}")
     t = render_template(f"{TESTS_DIR}/{name}.sql", params.template_params())
-    return wrap_data_test(t, compile_query(t, dialect, params.source, params.table_for), dialect, examples)
+    return wrap_data_test(t, compile_query(t, dialect, params.source_relation(), params.table_for), dialect,
+                          examples)
 
 
 def wrap_data_test(t: RenderedTemplate, query: exp.Expression, dialect, examples: int = EXAMPLES) -> DataTest:
@@ -195,7 +198,7 @@ def run_identity_data_tests(connector: Connector, params: PipelineParams,
     params = preflight(connector, params)
     built_journey_length(connector, params)  # the tables exist
     base = params.table_for(f"identity_tests{STAGING_MARK}{secrets.token_hex(4)}")
-    with (counted_events(connector, params.source, params.has_received_at, base) as events,
+    with (counted_events(connector, params.source_relation(), params.has_received_at, base) as events,
           graph_components(connector, events, base, placeholder_ids=placeholder_ids,
                            max_users_per_visitor=max_users_per_visitor, report=report) as graph):
         tables = graph.tables | {"aliases": params.table_for("dbt_aliases_mapping")}

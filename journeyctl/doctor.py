@@ -17,7 +17,7 @@ from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError, ExecutionError, JourneyError
 from journeyctl.names import TableName
 from journeyctl.render import PipelineParams, render_plan
-from journeyctl.runner import REQUIRED_COLUMNS, STAGING_MARK, check_source
+from journeyctl.runner import STAGING_MARK, check_source, required_columns
 
 ParamsFor = Callable[[Connector], PipelineParams]
 """The pipeline parameters a run on this connector would use (flags, file, defaults)."""
@@ -107,8 +107,8 @@ def _check_source(connector: Connector, params: PipelineParams) -> Check:
     duplicates = ("received_at present: duplicates keep the earliest delivery" if "received_at" in columns
                   else "no received_at: duplicates keep any one copy")
     return Check("source table", True,
-                 f"{params.source}: {', '.join(REQUIRED_COLUMNS)} present, timestamp is "
-                 f"{columns.get('timestamp')}; {duplicates}")
+                 f"{params.source}: {', '.join(required_columns(params))} present, "
+                 f"{params.timestamp_column} is {columns.get(params.timestamp_column)}; {duplicates}")
 
 
 def _check_output_schema(connector: Connector, params: PipelineParams, setup: list[str]) -> Check:

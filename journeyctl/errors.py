@@ -6,7 +6,7 @@ and keeps its traceback.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -60,3 +60,10 @@ class DataTestFailed(JourneyError):
     """The built tables break the journey contract."""
 
     exit_code = 5
+
+    def __init__(self, message: str, hint: str | None = None, tests: Any = None, result: Any = None):
+        super().__init__(message, hint)
+        self.tests = tests
+        """The data test run (journeyctl.datatests.DataTestRun): every test, its offending rows."""
+        self.result = result
+        """The run that built the tables (journeyctl.runner.RunResult), when api.run raised this."""

@@ -159,7 +159,7 @@ def graph_components(connector: Connector, events: TableName, out: TableName, *,
 
 
 @contextmanager
-def counted_events(connector: Connector, source: TableName, has_received_at: bool,
+def counted_events(connector: Connector, source: TableName | exp.Expression, has_received_at: bool,
                    out: TableName) -> Iterator[TableName]:
     """The events the contract counts (rules 1-2) from `source`, by the stage templates, in a
     working table named after `out` and dropped when the block ends: for checks that run after

@@ -136,7 +136,8 @@ def _increment(connector: Connector, params: PipelineParams, select: tuple[str, 
         return params.table_for(stage + suffix)
 
     journeys = render_plan(
-        dataclasses.replace(params, source=staged("inc_events"), incremental=False), dialect,
+        dataclasses.replace(params, source=staged("inc_events"), timestamp_column="timestamp",
+                            incremental=False), dialect,
         ("journey_events+",), suffix, inputs={ALIASES: staged("inc_mapping")})
     event_tables = [s for s in journeys.steps if s.published and s.stage in chosen]
     whole = set(published) <= chosen  # else only the chosen tables move; state and kept events stay

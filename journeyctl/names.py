@@ -40,6 +40,14 @@ def _split(value: str, what: str, most: int, example: str) -> tuple[str, ...]:
     return tuple(_check(p, pat, what, value) for p, pat in zip(parts, patterns))
 
 
+def column_name(value: str, what: str = "column") -> str:
+    """A column name from config, validated; lower-cased, as every engine here resolves it
+    unquoted (the renderer upper-cases it again for Snowflake)."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{what} must be a non-empty column name such as original_timestamp")
+    return _check(value, _PART, what, value).lower()
+
+
 @dataclass(frozen=True)
 class TableName:
     """A table reference of one to three dotted parts: [catalog.][schema.]table."""

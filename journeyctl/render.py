@@ -24,7 +24,9 @@ from journeyctl.stages import (REF_MARKER, SOURCE_MARKER, RenderedTemplate, depe
                                reachable, render_template, render_templates, select_stages,
                                templates_digest)
 
-TableFor = Callable[[str], TableName]  # stage name → the table it is built in
+TableFor = Callable[[str], TableName | exp.Table]  # stage name → the table it is built in
+SOURCE_COLUMNS = ("id", "anonymous_id", "user_id", "event")
+"""The source columns the templates read besides the event time (and received_at, when present)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class PipelineParams:
     idle_timeout_minutes: float = 30
     journey_length: int = 5
     has_received_at: bool = True
+    timestamp_column: str = "timestamp"
+    """The source column holding the event time; the pipeline reads it as `timestamp`."""
     incremental: bool = False
     """Also build what incremental runs keep between runs (the counted events and the state)."""
     lookback_hours: float = 6
@@ -49,7 +53,8 @@ class PipelineParams:
         change of any of it needs a full rebuild."""
         from journeyctl import __version__  # the templates' own text is in the fingerprint too
         return (f"source={self.source}; idle_timeout_minutes={self.idle_timeout_minutes}; "
-                f"journey_length={self.journey_length}; identity={self.identity_settings()}; "
+                f"journey_length={self.journey_length}; timestamp_column={self.timestamp_column}; "
+                f"identity={self.identity_settings()}; "
                 f"journeyctl={__version__}; templates={templates_digest()}")
 
     def identity_settings(self) -> str:
@@ -76,6 +81,17 @@ class PipelineParams:
 
     def table_for(self, stage: str) -> TableName:
         return TableName((*self.schema.parts, stage))
+
+    def source_relation(self, table: exp.Table | None = None) -> exp.Expression:
+        """What the templates' source() reads: the source `table` (by default, params.source) or,
+        with another timestamp_column, a derived table of the columns they read, that one as
+        `timestamp`."""
+        table = table if table is not None else self.source.to_table()
+        if self.timestamp_column == "timestamp":
+            return table
+        columns = [*SOURCE_COLUMNS, *(["received_at"] if self.has_received_at else [])]
+        return (exp.select(*columns, exp.alias_(exp.column(self.timestamp_column), "timestamp"))
+                .from_(table).subquery(self.source.name))
 
 
 @dataclass(frozen=True)
@@ -175,16 +191,21 @@ def parse_template(t: RenderedTemplate) -> exp.Expression:
                  f"{t.name}` to see the SQL, and fix the template")
 
 
-def resolve_tables(tree: exp.Expression, source: TableName, table_for: TableFor) -> exp.Expression:
-    """Replace the ref()/source() markers with real table names."""
+def as_table(table: TableName | exp.Expression) -> exp.Expression:
+    """A table name as its AST (a relation already given as AST, such as a derived table, as is)."""
+    return table.to_table() if isinstance(table, TableName) else table.copy()
+
+
+def resolve_tables(tree: exp.Expression, source: exp.Expression, table_for: TableFor) -> exp.Expression:
+    """Replace the ref()/source() markers with the tables (or the source relation) they stand for."""
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Table) and not node.args.get("db"):
             name = node.name
             target = None
             if name == SOURCE_MARKER:
-                target = source.to_table()
+                target = source.copy()
             elif name.startswith(REF_MARKER):
-                target = table_for(name[len(REF_MARKER):]).to_table()
+                target = as_table(table_for(name[len(REF_MARKER):]))
             if target is not None:
                 if node.alias:
                     target.set("alias", node.args["alias"])
@@ -201,7 +222,7 @@ def refuse_unknown_functions(tree: exp.Expression, where: str) -> None:
                           hint="use a function sqlglot models (see its expression list)")
 
 
-def compile_tree(tree: exp.Expression, where: str, dialect: Dialect, source: TableName,
+def compile_tree(tree: exp.Expression, where: str, dialect: Dialect, source: exp.Expression,
                  table_for: TableFor) -> exp.Expression:
     """A parsed template with tables resolved and unknown functions refused (the dialect's
     rewrites come at generation, to every statement)."""
@@ -211,7 +232,7 @@ def compile_tree(tree: exp.Expression, where: str, dialect: Dialect, source: Tab
 
 
 def compile_with_tables(t: RenderedTemplate, dialect: Dialect,
-                        tables: Mapping[str, TableName]) -> exp.Expression:
+                        tables: Mapping[str, TableName | exp.Expression]) -> exp.Expression:
     """A template whose ref()s (and source(), as "source") name given tables, not stages:
     for the SQL a library function runs on its own working tables."""
     unknown = [r for r in [*t.refs, *(["source"] if t.reads_source else [])] if r not in tables]
@@ -219,10 +240,10 @@ def compile_with_tables(t: RenderedTemplate, dialect: Dialect,
         raise RenderError(f"{t.path}: reads {unknown[0]!r}, which is none of the tables it is "
                           f"given ({', '.join(sorted(tables))})")
     return compile_tree(parse_template(t), f"{t.path.name}, dialect {dialect.name}", dialect,
-                        tables.get("source"), tables.__getitem__)
+                        as_table(tables["source"]) if "source" in tables else None, tables.__getitem__)
 
 
-def compile_query(t: RenderedTemplate, dialect: Dialect, source: TableName,
+def compile_query(t: RenderedTemplate, dialect: Dialect, source: exp.Expression,
                   table_for: TableFor) -> exp.Expression:
     return compile_tree(parse_template(t), f"{t.path.name}, dialect {dialect.name}", dialect, source,
                         table_for)
@@ -286,7 +307,7 @@ def find_takeovers(templates: dict[str, RenderedTemplate],
 def render_query(relative_path: str, params: PipelineParams, dialect: Dialect, **extra) -> str:
     """A read-only query template (report, data test) over the published tables."""
     t = render_template(relative_path, params.template_params() | extra)
-    tree = compile_query(t, dialect, params.source, params.table_for)
+    tree = compile_query(t, dialect, params.source_relation(), params.table_for)
     return generate(tree, dialect, f"{relative_path}, dialect {dialect.name}")
 
 
@@ -321,7 +342,7 @@ def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...
             built = takeovers[t.name].statements(table_for(takeovers[t.name].working).to_table(),
                                                  table_for(t.name).to_table())
         else:
-            query = compile_tree(trees[t.name], where, dialect, params.source, table_for)
+            query = compile_tree(trees[t.name], where, dialect, params.source_relation(), table_for)
             built = dialect.build_table((input_table(t) or table_for(t.name)).to_table(), query)
         return [generate(s, dialect, where) for s in built]
 

@@ -13,13 +13,16 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError, ExecutionError
 from journeyctl.identity import WORK_MARK, graph_aliases_step
-from journeyctl.render import PipelineParams, Plan, render_plan, render_query
+from journeyctl.render import SOURCE_COLUMNS, PipelineParams, Plan, render_plan, render_query
 from journeyctl.stages import render_templates
+
+if TYPE_CHECKING:
+    from journeyctl.datatests import DataTestRun
 
 STAGING_MARK = "__jc_"
 STAGING_PATTERN = re.compile(rf"(?i).+{STAGING_MARK}[0-9a-f]{{8}}({WORK_MARK}\w+)?")
@@ -73,8 +76,11 @@ class RunResult:
     incremental: IncrementalSummary | None = None
     identity: dict | None = None
     """What the identity graph found (identity = "graph")."""
+    data_tests: DataTestRun | None = None
+    """The data tests run on the new tables, when asked for."""
 
     def as_json(self) -> dict:
+        tests = {"data_tests": self.data_tests.as_json()} if self.data_tests else {}
         return {
             "target": self.target,
             "dialect": self.dialect,
@@ -85,7 +91,7 @@ class RunResult:
             "stages": [vars(s) | {"seconds": round(s.seconds, 3)} for s in self.stages],
             **({"incremental": self.incremental.as_json()} if self.incremental else {}),
             **({"identity": self.identity} if self.identity else {}),
-        }
+        } | tests
 
 
 @dataclass(frozen=True)
@@ -110,7 +116,9 @@ class RunPlan:
         ]
 
 
-REQUIRED_COLUMNS = ("id", "anonymous_id", "user_id", "timestamp", "event")
+def required_columns(params: PipelineParams) -> tuple[str, ...]:
+    """The source columns a run reads: RudderStack's, with the configured event time column."""
+    return (*SOURCE_COLUMNS, params.timestamp_column)
 
 
 def check_source(connector: Connector, params: PipelineParams) -> dict[str, str]:
@@ -120,16 +128,20 @@ def check_source(connector: Connector, params: PipelineParams) -> dict[str, str]
         raise ConfigError(f"source table {params.source} does not exist on {connector.describe()}",
                           hint="check [pipeline] source in journeyctl.toml or --source; "
                                "`journeyctl sample` loads synthetic events to try things out")
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    required = required_columns(params)
+    missing = [c for c in required if c not in columns]
     if missing:
         raise ConfigError(f"source table {params.source} on {connector.describe()} lacks "
                           f"column(s): {', '.join(missing)}",
-                          hint="journeyctl reads RudderStack's tracks table: " + ", ".join(REQUIRED_COLUMNS))
+                          hint="journeyctl reads RudderStack's (or Segment's) tracks table: "
+                               + ", ".join(required) + "; [pipeline] timestamp_column names the event time")
     # An instant type only (the dialect's words: TIMESTAMP; ClickHouse's DateTime[64]): BigQuery's
     # DATETIME is not accepted by TIMESTAMP_DIFF, and a text column would compare as text.
-    if not any(word in columns["timestamp"] for word in connector.dialect.timestamp_types):
-        raise ConfigError(f"source column {params.source}.timestamp is {columns['timestamp']}, "
-                          "not a timestamp", hint="cast it in a view and point --source at the view")
+    event_time = params.timestamp_column
+    if not any(word in columns[event_time] for word in connector.dialect.timestamp_types):
+        raise ConfigError(f"source column {params.source}.{event_time} is {columns[event_time]}, "
+                          "not a timestamp", hint="cast it in a view and point --source at the view, "
+                                                  "or name another column in [pipeline] timestamp_column")
     return columns
 
 
