@@ -239,6 +239,18 @@ class Connector(ABC):
         self.execute(self.render(insert))
 
 
+def csv_line(values: Sequence[Any], null: str = "") -> str:
+    """One CSV line for a bulk loader: every text value quoted, so that '' and ' x ' survive loaders
+    that read an empty field as NULL or trim unquoted blanks; NULL is `null`, unquoted."""
+    def field(value: Any) -> str:
+        if value is None:
+            return null
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return repr(value)
+        return '"' + str(value).replace('"', '""') + '"'
+    return ",".join(field(v) for v in values) + "\n"
+
+
 def _literal(value: Any, kind: str) -> exp.Expression:
     if value is None:
         return exp.Null()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import fcntl
 import importlib
-import io
 import itertools
 import logging
 from datetime import datetime, timezone
@@ -14,7 +12,7 @@ from typing import Any, Iterable, Sequence
 
 from sqlglot import exp
 
-from journeyctl.connectors.base import Connector, Option
+from journeyctl.connectors.base import Connector, Option, csv_line
 from journeyctl.dialects import quoted_sql
 from journeyctl.errors import ConfigError, ConnectionFailed
 from journeyctl.names import TableName
@@ -163,9 +161,8 @@ class ClickHouseConnector(Connector):
             this=table.to_table(), expressions=[exp.to_identifier(name) for name, _ in columns])))
         rows = iter(rows)
         while batch := list(itertools.islice(rows, INSERT_BATCH_ROWS)):
-            data = io.StringIO()
-            csv.writer(data, lineterminator="\n").writerows([_csv_value(v) for v in row] for row in batch)
-            self.execute(f"{header} FORMAT CSV\n{data.getvalue()}")
+            data = "".join(csv_line([_csv_value(v) for v in row], null="\\N") for row in batch)
+            self.execute(f"{header} SETTINGS input_format_csv_trim_whitespaces = 0 FORMAT CSV\n{data}")
 
     # --- publishing ---------------------------------------------------------------
     def publish_statements(self, pairs: Sequence[tuple[TableName, TableName]]) -> list[str]:
@@ -190,9 +187,7 @@ class ClickHouseConnector(Connector):
 
 
 def _csv_value(value: Any) -> Any:
-    """ClickHouse's CSV: \\N is NULL; naive datetimes (UTC) to the microsecond."""
-    if value is None:
-        return "\\N"
+    """Naive datetimes (UTC) to the microsecond, as ClickHouse's CSV reads them."""
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(timezone.utc).replace(tzinfo=None)

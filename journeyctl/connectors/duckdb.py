@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 import tempfile
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any, Iterable, Sequence
 
 import duckdb
 
-from journeyctl.connectors.base import Connector, Option
+from journeyctl.connectors.base import Connector, Option, csv_line
 from journeyctl.errors import ConnectionFailed
 from journeyctl.names import TableName
 
@@ -81,11 +80,12 @@ class DuckDBConnector(Connector):
                     rows: Iterable[Sequence[Any]]) -> None:
         """Bulk path: a CSV file read by DuckDB, far faster than INSERTs."""
         with tempfile.NamedTemporaryFile("w", suffix=".csv", newline="", delete=False) as f:
-            csv.writer(f).writerows(rows)
+            f.writelines(csv_line(row) for row in rows)
         try:
             self.connection.execute(
                 f"INSERT INTO {self.render(table.to_table())} SELECT * FROM read_csv(?, header = false, "
-                "nullstr = '', delim = ',', quote = '\"', escape = '\"', auto_detect = false, columns = ?)",
+                "nullstr = '', allow_quoted_nulls = false, delim = ',', quote = '\"', escape = '\"', "
+                "auto_detect = false, columns = ?)",
                 [f.name, {name: kind for name, kind in columns}])
         finally:
             Path(f.name).unlink()
