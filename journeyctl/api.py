@@ -190,14 +190,16 @@ def run_statements(target: str | Connector | None = None, *, config: ConfigLike 
 
 def run(target: str | Connector | None = None, *, config: ConfigLike = None, select: Sequence[str] = (),
         test: bool = False, incremental: bool | None = None, full_refresh: bool = False,
-        report: Report = lambda _: None, **params: Unpack[Overrides]) -> RunResult:
+        concurrency: int | None = None, report: Report = lambda _: None,
+        **params: Unpack[Overrides]) -> RunResult:
     """Build the journey tables on `target` (a name in the config, None for its default target, or
     a connector); how it went.
 
     Stages build into staging tables and replace the published ones only once all have succeeded.
     `incremental` (default: [pipeline] incremental) recomputes only the visitors that rows loaded
     since the last run touch, and equals a full rebuild; `full_refresh` rebuilds everything (and
-    records incremental state). With `test`, the data tests then run on the new tables: their
+    records incremental state). `concurrency` stages run at once, each on its own connection
+    (default: the target's `concurrency`, else the engine's). With `test`, the data tests then run on the new tables: their
     outcome is `result.data_tests`, and a failure raises DataTestFailed (its `result` is this
     RunResult). `report` receives progress lines (the CLI passes its stderr logger).
     """
@@ -209,7 +211,7 @@ def run(target: str | Connector | None = None, *, config: ConfigLike = None, sel
     with connector:
         pipeline = preflight(connector, setup.params)
         planned = dataclasses.replace(setup, params=pipeline).plan(select, full_refresh, report)
-        result = execute_run(connector, planned, report)
+        result = execute_run(connector, planned, report, concurrency)
         if test:
             report("data tests …")
             result.data_tests = run_data_tests(connector, pipeline, report=report)

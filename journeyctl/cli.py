@@ -252,13 +252,16 @@ def show_run(result: RunResult, fmt: str) -> None:
                    "(default: [pipeline] incremental). The first run builds everything.")
 @click.option("--full-refresh", is_flag=True,
               help="Rebuild everything from the whole source (and, when incremental, record new state).")
+@click.option("--concurrency", type=click.IntRange(1, 64),
+              help="Stages run at once, each on its own connection (default: the target's "
+                   "`concurrency`, else 2 on DuckDB, 4 on warehouses, 1 on ClickHouse).")
 @click.option("--dry-run", is_flag=True, help="Print every statement the run would execute, and stop.")
 @click.option("--test", "test_after", is_flag=True,
               help="Run the data tests (as `journeyctl test`) on the published tables right after; exit 5 if one fails.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: print a run summary (stages, rows, seconds) on stdout.")
 @click.pass_context
-def run(ctx, target, incremental, full_refresh, dry_run, test_after, fmt, **opts):
+def run(ctx, target, incremental, full_refresh, concurrency, dry_run, test_after, fmt, **opts):
     """Build the journey tables on a target.
 
     Stages are built into staging tables named for this run; only when all have
@@ -274,6 +277,7 @@ def run(ctx, target, incremental, full_refresh, dry_run, test_after, fmt, **opts
       journeyctl run --incremental            # only what rows loaded since the last run touch
       journeyctl run --incremental --full-refresh   # rebuild, and record incremental state
       journeyctl run --select dbt_tracks_flow+ --dry-run
+      journeyctl run --target sf --concurrency 8   # independent stages side by side
       journeyctl run --test                   # then check the tables (exit 5 on a failure)
       journeyctl run --format json | jq .stages
     """
@@ -285,7 +289,7 @@ def run(ctx, target, incremental, full_refresh, dry_run, test_after, fmt, **opts
             click.echo(f"-- {statement.stage}\n{statement.sql};\n")
         return
     try:
-        result = api.run(connector, report=log, **params)
+        result = api.run(connector, report=log, concurrency=concurrency, **params)
     except DataTestFailed as e:  # the tables were built: show them and the tests, then fail
         show_run(e.result, fmt)
         raise

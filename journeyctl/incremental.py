@@ -157,8 +157,10 @@ def _increment(connector: Connector, params: PipelineParams, select: tuple[str, 
         apply += [_delete_in(params.table_for(EVENTS), "id", staged("inc_changes")),
                   _insert_all(params.table_for(EVENTS), staged("inc_changes"))]
 
+    reads_changes = ("inc_events", "inc_mapping")  # the journey stages' source and mapping
     plan = Plan(dialect=dialect, params=params, setup=changes.setup,
-                steps=[*changes.steps, *journeys.steps],
+                steps=[*changes.steps,
+                       *(dataclasses.replace(s, after=(*s.after, *reads_changes)) for s in journeys.steps)],
                 cleanup=[*changes.cleanup, *journeys.cleanup,
                          *connector.drop_statements(s.table for s in event_tables)])
 

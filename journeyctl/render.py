@@ -112,6 +112,9 @@ class Step:
     procedure: str | None = None
     """Performed by the runner after the statements, which build `input_table` for it."""
     input_table: TableName | None = None
+    after: tuple[str, ...] = ()
+    """The plan's stages that must finish before this one starts (what it reads; a takeover's
+    other readers)."""
 
 
 @dataclass(frozen=True)
@@ -352,7 +355,9 @@ def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...
              template=t.path, table=table_for(t.name), published_table=params.table_for(t.name),
              statements=statements(t),
              takes_over=takeovers[t.name].working if t.name in takeovers else None,
-             procedure=t.procedure, input_table=input_table(t))
+             procedure=t.procedure, input_table=input_table(t),
+             after=tuple(n for n in [*t.refs, *(takeovers[t.name].after if t.name in takeovers else ())]
+                         if n in chosen))
         for t in ordered if t.name in chosen
     ]
     taken_over = {s.takes_over for s in steps}

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Callable
 from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError, ExecutionError
 from journeyctl.identity import WORK_MARK, graph_aliases_step
-from journeyctl.render import SOURCE_COLUMNS, PipelineParams, Plan, render_plan, render_query
+from journeyctl.render import SOURCE_COLUMNS, PipelineParams, Plan, Step, render_plan, render_query
+from journeyctl.scheduler import run_steps
 from journeyctl.stages import render_templates
 
 if TYPE_CHECKING:
@@ -183,8 +184,10 @@ def publish_statements(connector: Connector, plan: Plan, last: str | None = None
     return connector.publish_statements([(s.table, s.published_table) for s in steps])
 
 
-def execute_run(connector: Connector, run: RunPlan, report: Report = lambda _: None) -> RunResult:
-    """Run `run` on an open connector; on any failure drop this run's staging tables."""
+def execute_run(connector: Connector, run: RunPlan, report: Report = lambda _: None,
+                concurrency: int | None = None) -> RunResult:
+    """Run `run` on an open connector, `concurrency` stages at once (default: the target's); on any
+    failure drop this run's staging tables."""
     plan = run.plan
     result = RunResult(target=connector.target.name, dialect=plan.dialect.name)
     started = time.perf_counter()
@@ -192,19 +195,25 @@ def execute_run(connector: Connector, run: RunPlan, report: Report = lambda _: N
         for sql in plan.setup:
             _execute(connector, sql, "setup")
         _drop_orphans(connector, plan, report)
-        for i, step in enumerate(plan.steps, 1):
-            report(f"[{i}/{len(plan.steps)}] {step.stage} …")
+        number = {s.stage: i for i, s in enumerate(plan.steps, 1)}
+
+        def build(on: Connector, step: Step) -> None:
+            i = f"[{number[step.stage]}/{len(plan.steps)}]"
+            report(f"{i} {step.stage} …")
             t0 = time.perf_counter()
             for sql in step.statements:
-                _execute(connector, sql, step.stage)
+                _execute(on, sql, step.stage)
             if step.procedure:
-                stats = PROCEDURES[step.procedure](connector, step.input_table, step.table, plan.params,
-                                                   report)
+                stats = PROCEDURES[step.procedure](on, step.input_table, step.table, plan.params, report)
                 result.identity = stats.as_json()
-            rows = connector.count_rows(step.table)
+            rows = on.count_rows(step.table)
             seconds = time.perf_counter() - t0
             result.stages.append(StageResult(step.stage, str(step.published_table), seconds, rows))
-            report(f"[{i}/{len(plan.steps)}] {step.stage}: {rows:,} rows in {seconds:.2f} s")
+            report(f"{i} {step.stage}: {rows:,} rows in {seconds:.2f} s")
+
+        run_steps(connector, plan.steps, build,
+                  connector.allowed_concurrency(concurrency, "--concurrency") if concurrency
+                  else connector.concurrency)
         if run.before_publish is not None:
             run.before_publish(connector, result)
         execute = lambda sql: _execute(connector, sql, "publish")  # noqa: E731

@@ -59,7 +59,9 @@ class Held:
     pipe up (through a non-blocking second opening of it; the child's end stays blocking),
     so the child blocks writing its next progress line. The runner writes progress only
     between stages and just before publishing ("publishing …"), so the child is held
-    between two stages, never inside one or inside the publish: no race with timing.
+    between two stages, never inside one or inside the publish: no race with timing. (With
+    stages running concurrently, a stage may be mid-way on another connection when the child is
+    held or killed: a kill there is one more point the safety tests cover.)
     `kill()` SIGKILLs it there; `resume()` lets it go on.
     """
 
@@ -123,14 +125,18 @@ class Held:
 
 
 def _blocked_writing_stderr(pid: int) -> bool:
-    try:
-        if "pipe_write" in Path(f"/proc/{pid}/wchan").read_text():
+    """Whether a thread of `pid` (stages run on worker threads too) sleeps writing to stderr."""
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            if "pipe_write" in (task / "wchan").read_text():
+                return True
+            fields = (task / "syscall").read_text().split()
+        except OSError:
+            continue
+        # write(2, …): syscall 1 on x86-64, 64 on arm64
+        if len(fields) > 1 and fields[0] in ("1", "64") and fields[1] == "0x2":
             return True
-        fields = Path(f"/proc/{pid}/syscall").read_text().split()
-    except OSError:
-        return False
-    # write(2, …): syscall 1 on x86-64, 64 on arm64
-    return len(fields) > 1 and fields[0] in ("1", "64") and fields[1] == "0x2"
+    return False
 
 
 # --- 1. a stage fails ---------------------------------------------------------------------

@@ -34,6 +34,13 @@ class Option:
     kinds: tuple[type, ...] = (str,)
 
 
+COMMON_OPTIONS = {
+    "concurrency": Option("stages run at once, each on its own connection (default: the engine's)",
+                          kinds=(int,)),
+}
+"""Keys every target type accepts."""
+
+
 class Connector(ABC):
     """A connection to one target: run statements, read rows, describe tables."""
 
@@ -46,10 +53,15 @@ class Connector(ABC):
     """True where the engine admits one writing process at a time (DuckDB's file lock)."""
     transactional_dml: ClassVar[bool] = True
     """Whether DELETE and INSERT on several tables can commit as one transaction (incremental runs)."""
+    default_concurrency: ClassVar[int] = 4
+    """Stages run at once when the target does not say: a warehouse runs them side by side."""
+    max_concurrency: ClassVar[int | None] = None
+    """The most the engine allows (an embedded engine's one session: 1); None for no limit."""
 
     def __init__(self, target: Target):
-        check_keys(target.options, set(self.options), f"[targets.{target.name}] (type {self.type})")
-        for key, option in self.options.items():
+        check_keys(target.options, {*self.options, *COMMON_OPTIONS},
+                   f"[targets.{target.name}] (type {self.type})")
+        for key, option in {**self.options, **COMMON_OPTIONS}.items():
             value = target.options.get(key)
             if value is None:
                 if option.required:
@@ -60,6 +72,30 @@ class Connector(ABC):
                 raise ConfigError(f"[targets.{target.name}] {key} must be {kinds}")
         self.target = target
         self.settings = target.options
+        self.allowed_concurrency(self.concurrency, f"[targets.{target.name}] concurrency")
+
+    def allowed_concurrency(self, n: int, where: str) -> int:
+        """`n` if this engine can run that many stages at once, else a ConfigError saying why."""
+        if not 1 <= n <= (self.max_concurrency or n):
+            most = f" and at most {self.max_concurrency} on {self.type}" if self.max_concurrency else ""
+            raise ConfigError(f"{where} must be at least 1{most}, got {n}")
+        return n
+
+    @property
+    def concurrency(self) -> int:
+        """How many stages run at once: the target's `concurrency`, else the engine's default."""
+        return self.settings.get("concurrency", min(self.default_concurrency,
+                                                    self.max_concurrency or self.default_concurrency))
+
+    def worker(self) -> Connector:
+        """Another open connection to the same target, for a stage run beside this one's."""
+        other = type(self)(self.target)
+        other.open()
+        return other
+
+    def interrupt(self) -> None:
+        """Stop what this connection is running, where the client can (a failed or interrupted run
+        waits for its other stages); by default they are waited for."""
 
     @property
     def dialect(self) -> Dialect:

@@ -35,6 +35,7 @@ class ClickHouseConnector(Connector):
     type = "clickhouse"
     dialect_name = "clickhouse"
     transactional_dml = False
+    max_concurrency = 1  # chdb: one session per data directory; the server path likewise, to match
     extra = "clickhouse"
     options = {
         "path": Option("embedded ClickHouse (chdb): its data directory, relative to journeyctl.toml"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import tempfile
 from pathlib import Path
@@ -22,6 +23,7 @@ class DuckDBConnector(Connector):
     type = "duckdb"
     dialect_name = "duckdb"
     single_writer = True
+    default_concurrency = 2  # benchmarks/RESULTS.md: independent stages side by side on 2 cores
     options = {
         "path": Option("database file, relative to journeyctl.toml (default journey.duckdb)"),
         "memory_limit": Option("DuckDB memory_limit, e.g. \"2GB\""),
@@ -64,6 +66,16 @@ class DuckDBConnector(Connector):
                     hint="wait for the other run (or program) to finish with the file, then run again")
             raise ConnectionFailed(f"cannot open DuckDB database {self.path}: {e}",
                                    hint="check the path and that no other process holds the file")
+
+    def worker(self) -> DuckDBConnector:
+        """A cursor of the same database: DuckDB runs statements of several cursors at once."""
+        other = copy.copy(self)
+        other.connection = self.connection.cursor()
+        other.connection.execute(f"USE {CATALOG}")  # a cursor starts in the default catalog
+        return other
+
+    def interrupt(self) -> None:
+        self.connection.interrupt()
 
     def close(self) -> None:
         if getattr(self, "connection", None) is not None:
