@@ -124,8 +124,11 @@ class Connector(ABC):
     def open(self) -> None:
         """Connect; raise ConnectionFailed with a usable message."""
 
-    @abstractmethod
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Close the client connection open() kept in `self.connection`, if any."""
+        if getattr(self, "connection", None) is not None:
+            self.connection.close()
+            self.connection = None
 
     def __enter__(self) -> Connector:
         self.open()

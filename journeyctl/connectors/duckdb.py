@@ -77,11 +77,6 @@ class DuckDBConnector(Connector):
     def interrupt(self) -> None:
         self.connection.interrupt()
 
-    def close(self) -> None:
-        if getattr(self, "connection", None) is not None:
-            self.connection.close()
-            self.connection = None
-
     def execute(self, sql: str) -> None:
         self.connection.execute(sql)
 

@@ -65,11 +65,6 @@ class PostgresConnector(Connector):
                      f"[targets.{self.target.name}], and that the server accepts connections from "
                      "this machine (pg_hba.conf)")
 
-    def close(self) -> None:
-        if getattr(self, "connection", None) is not None:
-            self.connection.close()
-            self.connection = None
-
     def execute(self, sql: str) -> None:
         self.connection.execute(sql)
 
