@@ -78,11 +78,6 @@ class SnowflakeConnector(Connector):
                      "<account>.snowflakecomputing.com set host (and port)")
         self.home = exp.table_(schema, catalog=database, quoted=True) if database and schema else None
 
-    def close(self) -> None:
-        if getattr(self, "connection", None) is not None:
-            self.connection.close()
-            self.connection = None
-
     def execute(self, sql: str) -> None:
         """Run `sql`; after a CREATE SCHEMA, return to the session's own schema.
 
