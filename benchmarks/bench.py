@@ -25,8 +25,9 @@ import render_speed
 from runner import measure
 
 HERE = Path(__file__).resolve().parent
-JOBS = ("floor", "journeyctl", "journeyctl-sql", "baseline")
-LABELS = {"floor": "floor", "journeyctl": "journeyctl", "journeyctl-sql": "journeyctl's SQL, bare",
+JOBS = ("floor", "floor-lag", "journeyctl", "journeyctl-sql", "baseline")
+LABELS = {"floor": "floor", "floor-lag": "LAG floor", "journeyctl": "journeyctl",
+          "journeyctl-sql": "journeyctl's SQL, bare",
           "baseline": "dbt baseline"}
 
 
@@ -187,21 +188,23 @@ def report(args: argparse.Namespace, data: list[dict], render: list[dict]) -> st
         out += ["## Pipeline on DuckDB", "",
                 (f"Median of {args.runs} runs, each a fresh process on a fresh copy of the "
                  "events file: wall seconds / peak RSS of that process. floor = one LAG window "
-                 "over all events; journeyctl's SQL, bare = the statements `journeyctl run` "
+                 "over all events, every column carried; LAG floor = the same window over only "
+                 "id, anonymous_id and timestamp (the least any sessionization must sort); journeyctl's SQL, bare = the statements `journeyctl run` "
                  "executes, run by benchmarks/runner.py in a process that imports only duckdb "
                  "(journeyctl's own share of the time and memory is the difference); "
                  "baseline = the original dbt sample project's five models "
                  "(benchmarks/baseline_dbt)."), "",
                 ("| size | shape | generated in | "
                  + " | ".join(LABELS[job] for job in JOBS)
-                 + " | journeyctl / floor | baseline / journeyctl |"),
-                "|---|---|---|" + "---|" * (len(JOBS) + 2)]
+                 + " | journeyctl / floor | journeyctl / LAG floor | baseline / journeyctl |"),
+                "|---|---|---|" + "---|" * (len(JOBS) + 3)]
         for d in data:
             r = d["results"]
             gen = "cached" if d["generate_seconds"] is None else f"{d['generate_seconds']:.1f} s"
             out.append(f"| {d['rows']:,} | {d['shape']} | {gen} | "
                        + " | ".join(cell(r.get(job, {})) for job in JOBS)
                        + f" | {ratio(r.get('journeyctl'), r.get('floor'))}"
+                       + f" | {ratio(r.get('journeyctl'), r.get('floor-lag'))}"
                        + f" | {ratio(r.get('baseline'), r.get('journeyctl'))} |")
         out += ["", "### Stages (medians, from each run's JSON summary)", "",
                 ("Peak RSS so far: the process's peak after the stage (runner.py jobs only), "

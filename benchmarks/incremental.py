@@ -33,7 +33,7 @@ NEW_EVENTS = {
                        "'bench-user-' || s.id AS user_id, $latest + INTERVAL 5 MINUTE AS timestamp, "
                        "'Logged In' AS event"),
     "redelivered": (0.02, "SELECT s.id, s.anonymous_id, s.user_id, s.timestamp, s.event"),
-    "returning": (0.45, "SELECT 'new-' || s.id AS id, s.anonymous_id, s.user_id, "
+    "returning": (0.45, "SELECT 'returning-' || s.id AS id, s.anonymous_id, s.user_id, "
                         "$latest + INTERVAL 10 MINUTE AS timestamp, s.event"),
     "new visitor": (0.45, "SELECT 'new-' || s.id AS id, 'new-device-' || s.id AS anonymous_id, "
                           "NULL AS user_id, $latest + INTERVAL 10 MINUTE AS timestamp, s.event"),
@@ -46,7 +46,7 @@ def add_new_events(db: Path, count: int, seed: int) -> None:
     received, latest = con.execute("SELECT max(received_at), max(timestamp) FROM tracks").fetchone()
     con.execute("CREATE TEMP TABLE devices AS SELECT DISTINCT ON (anonymous_id) * FROM tracks "
                 "WHERE anonymous_id IS NOT NULL ORDER BY anonymous_id, timestamp, id")
-    for kind, (share, select) in NEW_EVENTS.items():
+    for salt, (kind, (share, select)) in enumerate(NEW_EVENTS.items()):
         n = round(count * share)
         where = "WHERE user_id IS NULL" if kind == "identify" else ""
         sql = select.replace("$latest", f"TIMESTAMP '{latest}'")
@@ -54,7 +54,7 @@ def add_new_events(db: Path, count: int, seed: int) -> None:
             INSERT INTO tracks BY NAME
             SELECT *, TIMESTAMP '{received}' + INTERVAL 1 HOUR AS received_at
             FROM ({sql} FROM (SELECT * FROM devices {where}) AS s
-                  USING SAMPLE reservoir({n} ROWS) REPEATABLE ({seed}))""")
+                  USING SAMPLE reservoir({n} ROWS) REPEATABLE ({seed + salt}))""")
     con.close()
 
 

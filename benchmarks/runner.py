@@ -11,7 +11,7 @@ in the same shape as `journeyctl run --format json`:
 (peak_rss_mb: the process's peak RSS so far, read after the stage). bench.py starts it in a
 fresh process per run and measures that process's wall time and RSS.
 
-Usage: python benchmarks/runner.py {floor,baseline,journeyctl-sql} --db events.duckdb
+Usage: python benchmarks/runner.py {floor,floor-lag,baseline,journeyctl-sql} --db events.duckdb
        [--plan plan.json] [--memory-limit 2GB]
 journeyctl-sql runs the plan `journeyctl render --dialect duckdb --format json` printed: the
 same statements as `journeyctl run`, without journeyctl's own Python in the process.
@@ -37,9 +37,13 @@ BASELINE_DIR = Path(__file__).resolve().parent / "baseline_dbt"
 # The five models of the dbt sample project, in dependency order.
 BASELINE_MODELS = ("dbt_aliases_mapping", "dbt_mapped_tracks", "dbt_session_tracks",
                    "dbt_track_facts", "dbt_tracks_flow")
-# The least any sessionization must do: one sort of all events per visitor.
+# The least any sessionization must do: one sort of all events per visitor; `floor` carries every
+# column through it, `floor-lag` only the ones a sessionization needs.
 FLOOR_SQL = ("SELECT *, LAG(timestamp) OVER (PARTITION BY COALESCE(user_id, anonymous_id) "
              "ORDER BY timestamp, id) AS previous_timestamp FROM tracks")
+FLOOR_LAG_SQL = ("SELECT id, anonymous_id, timestamp, LAG(timestamp) OVER (PARTITION BY "
+                 "COALESCE(user_id, anonymous_id) ORDER BY timestamp, id) AS previous_timestamp "
+                 "FROM tracks")
 # {{ ref('x') }} / {{ source('s', 'x') }} -> x: the dbt models become plain DuckDB SQL.
 DBT_CALL = re.compile(r"\{\{\s*(?:ref|source)\((?:[^)]*,)?\s*['\"](\w+)['\"]\s*\)\s*\}\}")
 
@@ -104,8 +108,9 @@ def baseline_sql(model: str) -> str:
 
 def stages(job: str, plan: str | None = None) -> list[tuple[str, str | None, list[str]]]:
     """(stage, table to count or None, statements) triples that the job runs, in order."""
-    if job == "floor":
-        return [("floor", "floor", [f"CREATE OR REPLACE TABLE floor AS {FLOOR_SQL}"])]
+    if job in ("floor", "floor-lag"):
+        sql = FLOOR_SQL if job == "floor" else FLOOR_LAG_SQL
+        return [(job, "floor", [f"CREATE OR REPLACE TABLE floor AS {sql}"])]
     if job == "baseline":
         return [(model, model, [f"CREATE OR REPLACE TABLE {model} AS {baseline_sql(model)}"])
                 for model in BASELINE_MODELS]
@@ -145,7 +150,7 @@ def run(job: str, db: str, memory_limit: str | None = None, threads: int | None 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("job", choices=("floor", "baseline", "journeyctl-sql"))
+    parser.add_argument("job", choices=("floor", "floor-lag", "baseline", "journeyctl-sql"))
     parser.add_argument("--db", required=True, help="DuckDB file holding a `tracks` table")
     parser.add_argument("--plan", help="journeyctl-sql: the JSON of `journeyctl render --format json`")
     parser.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 2GB")
