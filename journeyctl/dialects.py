@@ -13,7 +13,7 @@ from typing import Callable
 
 from sqlglot import exp
 
-from journeyctl.errors import ConfigError
+from journeyctl.errors import ConfigError, RenderError
 
 Rewrite = Callable[[exp.Expression], exp.Expression]
 
@@ -21,6 +21,17 @@ Rewrite = Callable[[exp.Expression], exp.Expression]
 def _timestamp_diff_as_datediff(node: exp.Expression) -> exp.Expression:
     """Redshift has no TIMESTAMPDIFF; DATEDIFF(microsecond, a, b) is exact there."""
     return exp.DateDiff(this=node.this, expression=node.expression, unit=node.args.get("unit"))
+
+
+def _timestamp_diff_as_unix_micros(node: exp.Expression) -> exp.Expression:
+    """Spark's TIMESTAMPDIFF counts wall-clock time in the session zone (20 minutes across a
+    DST jump read 80); the difference of the instants' microseconds since the epoch does not."""
+    unit = node.text("unit").upper()
+    if unit != "MICROSECOND":
+        raise RenderError(f"spark: TIMESTAMP_DIFF by {unit or 'an unnamed unit'} is not exact; "
+                          "only MICROSECOND is rewritten",
+                          hint="diff in MICROSECOND and divide, as the minutes_between macro does")
+    return exp.Sub(this=exp.UnixMicros(this=node.this), expression=exp.UnixMicros(this=node.expression))
 
 
 def drop_table(table: exp.Table) -> exp.Drop:
@@ -36,6 +47,9 @@ class Dialect:
     default_source: str
     """The source table RudderStack writes, as a user would type it."""
     rewrites: dict[type[exp.Expression], Rewrite] = field(default_factory=dict)
+    drop_column: bool = True
+    """Whether `ALTER TABLE … DROP COLUMN` works on the tables it builds; without, no stage takes
+    over a working table (render.Takeover): each is built by `CREATE TABLE … AS`."""
 
     def rewrite(self, tree: exp.Expression) -> exp.Expression:
         if not self.rewrites:
@@ -62,10 +76,14 @@ DIALECTS: dict[str, Dialect] = {
         Dialect("snowflake", create_or_replace=True, default_source="TRACKS"),
         Dialect("redshift", create_or_replace=False, default_source="tracks",
                 rewrites={exp.TimestampDiff: _timestamp_diff_as_datediff}),
+        # Plain Spark (parquet) tables have neither CREATE OR REPLACE … AS nor DROP COLUMN
+        # (both need a v2 catalog such as Delta); DROP + CREATE works on Databricks as well.
+        Dialect("spark", create_or_replace=False, default_source="tracks", drop_column=False,
+                rewrites={exp.TimestampDiff: _timestamp_diff_as_unix_micros}),
     )
 }
 
-ALIASES = {"bq": "bigquery", "sf": "snowflake", "rs": "redshift"}
+ALIASES = {"bq": "bigquery", "sf": "snowflake", "rs": "redshift", "databricks": "spark", "dbx": "spark"}
 
 
 def get_dialect(name: str) -> Dialect:
