@@ -106,7 +106,8 @@ def test_run_leaves_only_the_published_tables(warehouse):
 
 
 def test_second_run_replaces_the_published_tables(warehouse):
-    """Snowflake: SWAP WITH; BigQuery: CREATE OR REPLACE … AS SELECT; Redshift: DROP + RENAME in a transaction."""
+    """Snowflake: SWAP WITH; BigQuery: CREATE OR REPLACE … AS SELECT; Redshift: DROP + RENAME in a
+    transaction; Spark: DROP + RENAME per table."""
     warehouse.load()
     config = warehouse.config()
     assert journeyctl(config, "run", "--target", warehouse.engine).exit_code == 0
@@ -140,7 +141,8 @@ def test_execution_error_keeps_the_warehouse_message(warehouse):
 def test_describe_names_the_place_but_no_secret(warehouse):
     text = warehouse.connector().describe()
     assert warehouse.engine in text
-    place = {"snowflake": "account", "bigquery": "project", "redshift": "host"}[warehouse.engine]
+    place = {"snowflake": "account", "bigquery": "project", "redshift": "host",
+             "spark": "remote"}[warehouse.engine]
     assert str(warehouse.options[place]) in text
     for secret in ("password",):
         if secret in warehouse.options:
@@ -150,7 +152,8 @@ def test_describe_names_the_place_but_no_secret(warehouse):
 def test_unreachable_target_fails_with_connection_failed(warehouse):
     unreachable = {"snowflake": {"port": 9, "timeout": 3},
                    "bigquery": {"api_endpoint": "http://127.0.0.1:9", "timeout": 3},
-                   "redshift": {"port": 9, "timeout": 3}}[warehouse.engine]
+                   "redshift": {"port": 9, "timeout": 3},
+                   "spark": {"remote": "sc://127.0.0.1:9", "timeout": 3}}[warehouse.engine]
     with pytest.raises(ConnectionFailed) as raised:
         warehouse.connector(**unreachable).open()
     assert warehouse.engine in str(raised.value) and raised.value.hint
@@ -160,8 +163,9 @@ def test_unreachable_target_fails_with_connection_failed(warehouse):
 
 def test_dry_run_prints_the_publish_without_connecting(warehouse):
     unreachable = {"snowflake": {"port": 9}, "bigquery": {"api_endpoint": "http://127.0.0.1:9"},
-                   "redshift": {"port": 9}}[warehouse.engine]
+                   "redshift": {"port": 9}, "spark": {"remote": "sc://127.0.0.1:9"}}[warehouse.engine]
     result = journeyctl(warehouse.config(**unreachable), "run", "--target", warehouse.engine, "--dry-run")
     assert result.exit_code == 0, result.stderr
-    publish = {"snowflake": "SWAP WITH", "bigquery": "CREATE OR REPLACE TABLE", "redshift": "RENAME TO"}
+    publish = {"snowflake": "SWAP WITH", "bigquery": "CREATE OR REPLACE TABLE", "redshift": "RENAME TO",
+               "spark": "RENAME TO"}
     assert "-- publish\n" in result.stdout and publish[warehouse.engine] in result.stdout

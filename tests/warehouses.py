@@ -26,7 +26,7 @@ from journeyctl.names import SchemaName, TableName
 from journeyctl.render import PipelineParams
 from tests import edge_events as E
 
-ENGINES = ["snowflake", "bigquery", "redshift"]
+ENGINES = ["snowflake", "bigquery", "redshift", "spark"]
 REQUIRED = ["id", "anonymous_id", "user_id", "timestamp", "event"]
 
 
@@ -120,6 +120,9 @@ def make_warehouse(engine: str, standin, tmp_path: Path) -> Warehouse:
                    "user": standin.user, "password": standin.password, "ssl": standin.ssl}
         return Warehouse(engine, options, source=f"src_{tag}.tracks", schema=f"out_{tag}",
                          base_dir=tmp_path)
+    if engine == "spark":  # a client of the session's Spark Connect server, which holds the catalog
+        return Warehouse(engine, {"remote": standin.remote}, source=f"src_{tag}.tracks",
+                         schema=f"out_{tag}", base_dir=tmp_path)
     raise ValueError(engine)
 
 
@@ -149,3 +152,8 @@ def bigquery(bigquery_standin, tmp_path) -> Warehouse:
 @pytest.fixture
 def redshift(redshift_standin, tmp_path) -> Warehouse:
     return make_warehouse("redshift", redshift_standin, tmp_path)
+
+
+@pytest.fixture
+def spark(spark_standin, tmp_path) -> Warehouse:
+    return make_warehouse("spark", spark_standin, tmp_path)

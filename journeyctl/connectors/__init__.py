@@ -19,6 +19,7 @@ BUILTIN = {
     "bigquery": ("journeyctl.connectors.bigquery", "BigQueryConnector", "bigquery"),
     "snowflake": ("journeyctl.connectors.snowflake", "SnowflakeConnector", "snowflake"),
     "redshift": ("journeyctl.connectors.redshift", "RedshiftConnector", "redshift"),
+    "spark": ("journeyctl.connectors.spark", "SparkConnector", "spark"),
 }
 ENTRY_POINT_GROUP = "journeyctl.connectors"
 

@@ -177,6 +177,7 @@ def import_client(module: str):
 from .bqemulator import BigQueryStandin, start_bigquery  # noqa: E402
 from .fakesnow_server import SnowflakeStandin, start_snowflake  # noqa: E402
 from .postgres import RedshiftStandin, start_redshift  # noqa: E402
+from .spark import SparkStandin, spark_installed, start_spark  # noqa: E402
 
 __all__ = [
     "INSTALL_HINT",
@@ -188,7 +189,10 @@ __all__ = [
     "BigQueryStandin",
     "RedshiftStandin",
     "SnowflakeStandin",
+    "SparkStandin",
+    "spark_installed",
     "start_bigquery",
     "start_redshift",
     "start_snowflake",
+    "start_spark",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import start_bigquery, start_or_skip, start_redshift, start_snowflake
+from . import start_bigquery, start_or_skip, start_redshift, start_snowflake, start_spark
 
 
 @pytest.fixture(scope="session")
@@ -32,5 +32,13 @@ def bigquery_standin():
 def redshift_standin():
     """PostgreSQL behind the Redshift proxy: ``redshift_connector.connect(**redshift_standin.connect_kwargs())``."""
     standin = start_or_skip(start_redshift)
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_standin():
+    """A Spark Connect server (real Spark, Hive catalog): ``spark_standin.remote`` is its sc:// URL."""
+    standin = start_or_skip(start_spark)
     yield standin
     standin.stop()
