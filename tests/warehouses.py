@@ -73,6 +73,8 @@ class Warehouse:
 
 
 def _toml(value) -> str:
+    if isinstance(value, dict):  # an inline table (Spark's conf)
+        return "{" + ", ".join(f"{_toml(k)} = {_toml(v)}" for k, v in value.items()) + "}"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):

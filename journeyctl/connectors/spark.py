@@ -13,9 +13,9 @@ import logging
 import re
 import socket
 import warnings
-from datetime import timezone
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from pyspark.sql import SparkSession
@@ -155,7 +155,7 @@ class SparkConnector(Connector):
 
     def _connection_failed(self, error: Exception) -> ConnectionFailed:
         text = self.scrub(str(error).strip().splitlines()[0] if str(error).strip() else repr(error))
-        if _DERBY_IN_USE in str(error):
+        if _DERBY_IN_USE in str(error) + str(getattr(error, "_stackTrace", "")):  # the JVM's causes
             return ConnectionFailed(
                 f"the Spark warehouse {self.warehouse} is in use by another process: its catalog "
                 "(embedded Derby) admits one process at a time",
@@ -185,6 +185,11 @@ class SparkConnector(Connector):
         table = self.session.sql(sql).toArrow()
         columns = [[_naive_utc(v) for v in column.to_pylist()] for column in table.columns]
         return list(zip(*columns))
+
+    def insert_rows(self, table: TableName, columns: Sequence[tuple[str, str]],
+                    rows: Iterable[Sequence[Any]]) -> None:
+        """As the base class, a naive datetime taken as UTC (the contract), whatever the session zone."""
+        super().insert_rows(table, columns, ([_aware_utc(v) for v in row] for row in rows))
 
     # --- tables -----------------------------------------------------------------
     def columns(self, table: TableName) -> dict[str, str] | None:
@@ -226,6 +231,12 @@ class SparkConnector(Connector):
         """No transaction, so nothing to roll back."""
         for sql in statements:
             execute(sql)
+
+
+def _aware_utc(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
 
 
 def _naive_utc(value: Any) -> Any:
