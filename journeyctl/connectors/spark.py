@@ -10,6 +10,7 @@ on the same warehouse_dir is refused at open (exit 3), as DuckDB's file lock is.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import socket
 import warnings
@@ -18,13 +19,16 @@ from pathlib import Path
 from typing import Any, ClassVar, Iterable, Sequence
 from urllib.parse import urlsplit
 
-from pyspark.sql import SparkSession
-from sqlglot import exp
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # before grpc loads: no TLS handshake chatter on stderr
 
-from journeyctl.connectors.base import Connector, Option
-from journeyctl.dialects import drop_table
-from journeyctl.errors import ConfigError, ConnectionFailed
-from journeyctl.names import SchemaName, TableName
+from pyspark.sql import SparkSession  # noqa: E402
+from pyspark.sql.connect.client.retries import DefaultPolicy  # noqa: E402
+from sqlglot import exp  # noqa: E402
+
+from journeyctl.connectors.base import Connector, Option  # noqa: E402
+from journeyctl.dialects import drop_table  # noqa: E402
+from journeyctl.errors import ConfigError, ConnectionFailed  # noqa: E402
+from journeyctl.names import SchemaName, TableName  # noqa: E402
 
 DEFAULT_MASTER = "local[*]"
 DEFAULT_WAREHOUSE = "spark-warehouse"
@@ -87,7 +91,7 @@ class SparkConnector(Connector):
 
     def describe(self) -> str:
         if "remote" in self.settings:
-            return f"spark target {self.target.name!r} ({self.settings['remote'].split(';')[0]})"
+            return f"spark target {self.target.name!r} ({self.settings['remote'].split(';')[0].rstrip('/')})"
         return (f"spark target {self.target.name!r} ({self.settings.get('master', DEFAULT_MASTER)}, "
                 f"warehouse {self.warehouse})")
 
@@ -119,24 +123,35 @@ class SparkConnector(Connector):
         conf = self.spark_conf()
         try:
             if "remote" in self.settings:
-                self._probe_server()
-                self.session = SparkSession.builder.remote(self.settings["remote"]).config(map=conf).create()
+                self.session = self._remote_session(conf)
             else:
                 self.session = self._local_session(conf)
-            self.session.catalog.databaseExists("default")  # reaches the server, or boots the catalog
+                self.session.catalog.databaseExists("default")  # boots the catalog (Derby's lock)
         except ConnectionFailed:
             raise
         except Exception as e:  # pyspark's and py4j's errors have no common base
             raise self._connection_failed(e)
 
-    def _probe_server(self) -> None:
-        """Fail at once on a closed port (the Spark Connect client retries for minutes)."""
+    def _remote_session(self, conf: dict[str, str]):
+        """A Spark Connect session of its own, reached within `timeout`: a closed port fails at
+        once, and the client's retries (minutes, by default) are bounded while connecting."""
+        timeout = float(self.settings.get("timeout", DEFAULT_TIMEOUT))
         url = urlsplit(self.settings["remote"].split(";")[0].replace("sc://", "http://", 1))
         try:
-            socket.create_connection((url.hostname, url.port or DEFAULT_CONNECT_PORT),
-                                     timeout=float(self.settings.get("timeout", DEFAULT_TIMEOUT))).close()
+            socket.create_connection((url.hostname, url.port or DEFAULT_CONNECT_PORT), timeout=timeout).close()
         except OSError as e:
             raise self._connection_failed(e)
+        session = SparkSession.builder.remote(self.settings["remote"]).create()
+        usual = session.client.get_retry_policies()
+        session.client.set_retry_policies([DefaultPolicy(max_retries=4, max_backoff=int(timeout * 250))])
+        try:
+            for key, value in conf.items():  # also the first request: proves the server answers
+                session.conf.set(key, value)
+        except Exception:
+            session.client.close()  # no release request retried for minutes at exit
+            raise
+        session.client.set_retry_policies(usual)
+        return session
 
     def _local_session(self, conf: dict[str, str]):
         """This process's embedded session for these settings; another's is stopped first
@@ -154,7 +169,9 @@ class SparkConnector(Connector):
         return self._local_sessions[key]
 
     def _connection_failed(self, error: Exception) -> ConnectionFailed:
-        text = self.scrub(str(error).strip().splitlines()[0] if str(error).strip() else repr(error))
+        cause = error.__cause__ or error.__context__ or error
+        message = cause.details() if callable(getattr(cause, "details", None)) else str(error)  # gRPC's
+        text = self.scrub(message.strip().splitlines()[0] if message.strip() else repr(error))
         if _DERBY_IN_USE in str(error) + str(getattr(error, "_stackTrace", "")):  # the JVM's causes
             return ConnectionFailed(
                 f"the Spark warehouse {self.warehouse} is in use by another process: its catalog "
