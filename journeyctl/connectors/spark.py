@@ -43,6 +43,7 @@ def _quiet() -> None:
     """pyspark logs each failed query (its SQL included) to stderr: the error is reported once, by us."""
     logging.getLogger("SQLQueryContextLogger").disabled = True
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+    warnings.filterwarnings("ignore", message=r"\[RETRIES_EXCEEDED\]")  # the error itself says so
 
 
 class SparkConnector(Connector):
@@ -111,6 +112,9 @@ class SparkConnector(Connector):
                 "spark.driver.defaultJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC "
                                                    f"-Dderby.stream.error.file={w / 'derby.log'} "
                                                    f"-Dlog4j2.configurationFile={LOG_CONFIG}",
+                # a catalog held by another process stays held: say so in seconds, not after 10 retries
+                "spark.hadoop.hive.hmshandler.retry.attempts": "1",
+                "spark.hadoop.hive.metastore.failure.retries": "1",
                 "spark.ui.enabled": "false",
                 "spark.ui.showConsoleProgress": "false",
             }
