@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any, ClassVar, Iterable, Sequence
 from urllib.parse import urlsplit
 
-os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # before grpc loads: no TLS handshake chatter on stderr
+# Before pyspark and grpc load: their chatter off. stderr is journeyctl's progress, and each
+# failure is reported once, as journeyctl's error (pyspark would also log a failed query's SQL,
+# secrets and all; grpc its TLS handshakes; pyspark warns about pandas 3 on import).
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+logging.getLogger("SQLQueryContextLogger").disabled = True
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+warnings.filterwarnings("ignore", message=r"\[RETRIES_EXCEEDED\]")  # the error itself says so
 
 from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql.connect.client.retries import DefaultPolicy  # noqa: E402
@@ -37,13 +43,6 @@ DEFAULT_TIMEOUT = 30
 _TOKEN = re.compile(r";\s*token=([^;]+)", re.IGNORECASE)
 _DERBY_IN_USE = "Another instance of Derby may have already booted the database"
 LOG_CONFIG = Path(__file__).with_name("spark_log4j2.properties")
-
-
-def _quiet() -> None:
-    """pyspark logs each failed query (its SQL included) to stderr: the error is reported once, by us."""
-    logging.getLogger("SQLQueryContextLogger").disabled = True
-    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
-    warnings.filterwarnings("ignore", message=r"\[RETRIES_EXCEEDED\]")  # the error itself says so
 
 
 class SparkConnector(Connector):
@@ -123,7 +122,6 @@ class SparkConnector(Connector):
         return ours | user
 
     def open(self) -> None:
-        _quiet()
         conf = self.spark_conf()
         try:
             if "remote" in self.settings:
