@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -20,9 +21,11 @@ import pytest
 
 from journeyctl.names import TableName
 from tests import edge_events as E
-from tests.helpers import PUBLISHED, read_tables
+from tests.helpers import PUBLISHED, duckdb_connector, load, normalised, params, read_tables, run_pipeline
+from tests.reference import journeys
 from tests.standins import StandinNotInstalled, free_port, missing, spark_installed
 from tests.test_connectors_equivalence import assert_same_rows, duckdb_rows
+from tests.test_reference import COLUMNS as ADVERSARIAL_COLUMNS, adversarial_rows
 from tests.warehouses import Warehouse, journeyctl
 
 NEW_YORK = {"spark.sql.session.timeZone": "America/New_York",
@@ -46,7 +49,7 @@ def local(local_base, request):
     zone = os.environ.get("TZ")
     os.environ["TZ"] = "America/New_York"
     time.tzset()
-    tag = request.node.name.removeprefix("test_")[:20]
+    tag = secrets.token_hex(4)
     yield Warehouse("spark", OPTIONS, source=f"src_{tag}.tracks", schema=f"out_{tag}", base_dir=local_base)
     if zone is None:
         del os.environ["TZ"]
@@ -92,6 +95,24 @@ def test_edge_events_give_duckdbs_rows_and_data_tests_pass(local):
         assert {t.name for t in c.tables_in_schema(local.params().schema)} == set(PUBLISHED)
     result = journeyctl(config, "test", "--target", "spark")
     assert result.exit_code == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("seed,timeout,length", [(0, 30, 5), (1, 45, 3), (2, 0.5, 2)])
+def test_adversarial_events_give_duckdbs_rows(local, tmp_path, seed, timeout, length):
+    """The contract tests' random events (ties, copies, gaps at the timeout ± 1 µs): the rows of
+    DuckDB and of the plain-Python reference, in all five tables."""
+    rows = [tuple(r[c] for c, _ in ADVERSARIAL_COLUMNS) for r in adversarial_rows(seed)]
+    local.load(rows=rows, columns=ADVERSARIAL_COLUMNS)
+    p = local.params(idle_timeout_minutes=timeout, journey_length=length)
+    with local.connector() as c:
+        run_pipeline(c, p)
+        built = read_tables(c, p)
+    with duckdb_connector(tmp_path / "j.duckdb") as c:
+        load(c, "tracks", ADVERSARIAL_COLUMNS, rows)
+        reference = params(idle_timeout_minutes=timeout, journey_length=length)
+        run_pipeline(c, reference)
+        assert_same_rows(built, read_tables(c, reference))
+    assert built == normalised(journeys(adversarial_rows(seed), timeout, length))
 
 
 def command(config, *args: str) -> list[str]:
