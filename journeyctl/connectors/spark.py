@@ -224,10 +224,10 @@ class SparkConnector(Connector):
         return columns
 
     def _exists(self, table: TableName) -> bool:
-        return self.session.catalog.tableExists(".".join(f"`{p}`" for p in table.parts))
+        return self.session.catalog.tableExists(self.render(table.to_table()))
 
     def tables_in_schema(self, schema: SchemaName) -> list[TableName]:
-        name = ".".join(f"`{p}`" for p in schema.parts)
+        name = self.render(schema.to_table())  # the catalog API parses names as the SQL does
         if not self.session.catalog.databaseExists(name):
             return []
         return [TableName((*schema.parts, t.name)) for t in self.session.catalog.listTables(name)
