@@ -18,6 +18,7 @@ import time
 from datetime import datetime, timezone
 
 import pytest
+from sqlglot import exp
 
 from journeyctl.names import TableName
 from tests import edge_events as E
@@ -142,23 +143,36 @@ def test_tables_outlive_the_process(tmp_path):
     assert (tmp_path / "spark-warehouse" / "metastore_db").is_dir()
 
 
-def test_no_secret_in_any_output(tmp_path):
-    """A Spark Connect token (in the URL) and a conf secret: never printed, whatever fails."""
-    token, key = "TokSecret-5e1f", "S3Secret-77ab"
+def test_no_secret_in_any_output(spark, tmp_path):
+    """A Spark Connect token (in the URL) and a conf secret: never printed, whatever fails —
+    also when Spark's own error quotes the secret (a view whose event cast fails on it)."""
+    token, key = "TokSecret-5e1f", "ConfPw-77ab"
     closed = free_port()
+    spark.load()
+    bad = spark.source.replace("tracks", "bad_tracks")
+    with spark.connector() as c:
+        event = exp.cast(exp.func("concat", exp.Literal.string(f"{key} "), exp.column("id")), "INT")
+        view = (exp.select("id", "anonymous_id", "user_id", "timestamp", exp.cast(event, "VARCHAR").as_("event"))
+                .from_(TableName.parse(spark.source).to_table()))
+        c.execute(c.render(exp.Create(this=TableName.parse(bad).to_table(), kind="VIEW", expression=view)))
+    conf = f'conf = {{"spark.journeyctl.test.password" = "{key}"}}\n'
     config = tmp_path / "journeyctl.toml"
     config.write_text(
-        f'[targets.closed]\ntype = "spark"\nremote = "sc://127.0.0.1:{closed}/;token={token}"\n'
-        f'conf = {{"spark.hadoop.fs.s3a.secret.key" = "{key}"}}\n'
+        f'[pipeline]\nsource = "{spark.source}"\nschema = "{spark.schema}"\n'
+        f'[targets.live]\ntype = "spark"\nremote = "{spark.options["remote"]}"\n{conf}'
+        f'[targets.closed]\ntype = "spark"\nremote = "sc://127.0.0.1:{closed}/;token={token}"\n{conf}'
         f'[targets.typo]\ntype = "spark"\nremote = "sc://127.0.0.1:{closed}/;token={token}"\nmastr = "x"\n')
     cases = {("--verbose", "run", "--target", "closed"): 3, ("debug", "--target", "closed"): 3,
-             ("run", "--dry-run", "--target", "closed"): 0, ("run", "--target", "typo"): 2}
+             ("run", "--dry-run", "--target", "closed"): 0, ("run", "--target", "typo"): 2,
+             ("debug", "--target", "live"): 0,
+             ("--verbose", "run", "--target", "live", "--source", bad): 4}
     for args, code in cases.items():
         proc = subprocess.run(command(config, *args), capture_output=True, text=True, timeout=120,
                               check=False)
         assert proc.returncode == code, (args, proc.stderr)
         output = proc.stdout + proc.stderr
         assert token not in output and key not in output, (args, output)
+    assert "***" in output and "failing SQL:" in output, output  # the secret was there, and masked
 
 
 def test_remote_and_a_local_warehouse_are_exclusive(tmp_path):
