@@ -106,9 +106,11 @@ class SparkConnector(Connector):
                 "spark.sql.warehouse.dir": str(w),
                 "spark.hadoop.javax.jdo.option.ConnectionURL":
                     f"jdbc:derby:;databaseName={w / 'metastore_db'};create=true",
-                # a faster start for short sessions; Derby's log next to its database, not in
-                # the cwd; no JVM logging on stderr (stdout/stderr are journeyctl's)
-                "spark.driver.defaultJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC "
+                # a faster start for short sessions (C1 only: its 48 MB code cache filled in a
+                # long session here, and the JVM died, hence 256 MB); Derby's log next to its
+                # database, not in the cwd; no JVM logging on stderr (stdout/stderr are journeyctl's)
+                "spark.driver.defaultJavaOptions": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m "
+                                                   "-XX:+UseSerialGC "
                                                    f"-Dderby.stream.error.file={w / 'derby.log'} "
                                                    f"-Dlog4j2.configurationFile={LOG_CONFIG}",
                 # a catalog held by another process stays held: say so in seconds, not after 10 retries

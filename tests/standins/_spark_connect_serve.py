@@ -22,7 +22,8 @@ session = (
     .config("spark.hadoop.javax.jdo.option.ConnectionURL",
             f"jdbc:derby:;databaseName={warehouse}/metastore_db;create=true")
     .config("spark.driver.defaultJavaOptions",
-            f"-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Dderby.stream.error.file={warehouse}/derby.log")
+            "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m -XX:+UseSerialGC "  # C1's 48 MB fills up
+            f"-Dderby.stream.error.file={warehouse}/derby.log")
     .config("spark.sql.shuffle.partitions", "4")
     .config("spark.ui.enabled", "false")
     .config("spark.ui.showConsoleProgress", "false")
