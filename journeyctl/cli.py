@@ -254,7 +254,7 @@ def show_run(result: RunResult, fmt: str) -> None:
               help="Rebuild everything from the whole source (and, when incremental, record new state).")
 @click.option("--concurrency", type=click.IntRange(1, 64),
               help="Stages run at once, each on its own connection (default: the target's "
-                   "`concurrency`, else 2 on DuckDB, 4 on warehouses, 1 on ClickHouse).")
+                   "`concurrency`, else 2 on DuckDB, 4 on warehouses, 1 on ClickHouse and Spark).")
 @click.option("--dry-run", is_flag=True, help="Print every statement the run would execute, and stop.")
 @click.option("--test", "test_after", is_flag=True,
               help="Run the data tests (as `journeyctl test`) on the published tables right after; exit 5 if one fails.")

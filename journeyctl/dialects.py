@@ -134,6 +134,17 @@ def _merge_tree() -> exp.Properties:
         exp.Order(expressions=[exp.Ordered(this=exp.Struct(), nulls_first=False)])])
 
 
+def _timestamp_diff_as_unix_micros(node: exp.Expression) -> exp.Expression:
+    """Spark's TIMESTAMPDIFF counts wall-clock time in the session zone (20 minutes across a
+    DST jump read 80); the difference of the instants' microseconds since the epoch does not."""
+    unit = node.text("unit").upper()
+    if unit != "MICROSECOND":
+        raise RenderError(f"spark: TIMESTAMP_DIFF by {unit or 'an unnamed unit'} is not exact; "
+                          "only MICROSECOND is rewritten",
+                          hint="diff in MICROSECOND and divide, as the minutes_between macro does")
+    return exp.Sub(this=exp.UnixMicros(this=node.this), expression=exp.UnixMicros(this=node.expression))
+
+
 def drop_table(table: exp.Table) -> exp.Drop:
     return exp.Drop(tables=[table], kind="TABLE", exists=True)
 
@@ -151,6 +162,9 @@ class Dialect:
     """Properties every created table needs (ClickHouse: its table engine)."""
     timestamp_types: tuple[str, ...] = ("TIMESTAMP",)
     """Words in an information_schema type name that mark an instant the gap SQL accepts."""
+    drop_column: bool = True
+    """Whether `ALTER TABLE … DROP COLUMN` works on the tables it builds; without, no stage takes
+    over a working table (render.Takeover): each is built by `CREATE TABLE … AS`."""
 
     def rewrite(self, tree: exp.Expression) -> exp.Expression:
         """`tree` with the rewrites applied, innermost first (a rewritten node's parts are too)."""
@@ -197,10 +211,16 @@ DIALECTS: dict[str, Dialect] = {
                           exp.DataType: _utc_microsecond_timestamp,
                           exp.Alter: _rename_table,
                           exp.Translate: _lower_case_name}),
+
+        # Plain Spark (parquet) tables have neither CREATE OR REPLACE … AS nor DROP COLUMN
+        # (both need a v2 catalog such as Delta); DROP + CREATE works on Databricks as well.
+        Dialect("spark", create_or_replace=False, default_source="tracks", drop_column=False,
+                rewrites={exp.TimestampDiff: _timestamp_diff_as_unix_micros}),
     )
 }
 
-ALIASES = {"bq": "bigquery", "sf": "snowflake", "rs": "redshift", "pg": "postgres", "ch": "clickhouse"}
+ALIASES = {"bq": "bigquery", "sf": "snowflake", "rs": "redshift", "pg": "postgres", "ch": "clickhouse",
+           "databricks": "spark", "dbx": "spark"}
 
 
 def get_dialect(name: str) -> Dialect:

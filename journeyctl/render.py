@@ -325,7 +325,7 @@ def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...
     """
     templates = render_templates(params.template_params() | {"run_id": run_id}, folder, outside)
     trees = {name: parse_template(t) for name, t in templates.items()}
-    takeovers = find_takeovers(templates, trees)
+    takeovers = find_takeovers(templates, trees) if dialect.drop_column else {}
     ordered = dependency_order(templates.values(),
                                after={name: to.after for name, to in takeovers.items()})
     chosen = set(select_stages(ordered, select))

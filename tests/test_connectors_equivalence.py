@@ -107,7 +107,7 @@ def test_run_leaves_only_the_published_tables(warehouse):
 
 def test_second_run_replaces_the_published_tables(warehouse):
     """Snowflake: SWAP WITH; BigQuery: CREATE OR REPLACE … AS SELECT; Redshift: DROP + RENAME in a
-    transaction; ClickHouse: EXCHANGE TABLES."""
+    transaction; ClickHouse: EXCHANGE TABLES; Spark: DROP + RENAME per table."""
     warehouse.load()
     config = warehouse.config()
     assert journeyctl(config, "run", "--target", warehouse.engine).exit_code == 0
@@ -142,7 +142,8 @@ def test_describe_names_the_place_but_no_secret(warehouse):
     text = warehouse.connector().describe()
     assert warehouse.engine in text
     place = {"snowflake": "account", "bigquery": "project", "redshift": "host",
-             "postgres": "host", "clickhouse": "host"}[warehouse.engine]
+             "postgres": "host", "clickhouse": "host",
+             "spark": "remote"}[warehouse.engine]
     assert str(warehouse.options[place]) in text
     for secret in ("password",):
         if secret in warehouse.options:
@@ -153,7 +154,8 @@ def test_unreachable_target_fails_with_connection_failed(warehouse):
     unreachable = {"snowflake": {"port": 9, "timeout": 3},
                    "bigquery": {"api_endpoint": "http://127.0.0.1:9", "timeout": 3},
                    "redshift": {"port": 9, "timeout": 3}, "postgres": {"port": 9, "timeout": 3},
-                   "clickhouse": {"port": 9, "timeout": 3}}[warehouse.engine]
+                   "clickhouse": {"port": 9, "timeout": 3},
+                   "spark": {"remote": "sc://127.0.0.1:9", "timeout": 3}}[warehouse.engine]
     with pytest.raises(ConnectionFailed) as raised:
         warehouse.connector(**unreachable).open()
     assert warehouse.engine in str(raised.value) and raised.value.hint
@@ -164,9 +166,9 @@ def test_unreachable_target_fails_with_connection_failed(warehouse):
 def test_dry_run_prints_the_publish_without_connecting(warehouse):
     unreachable = {"snowflake": {"port": 9}, "bigquery": {"api_endpoint": "http://127.0.0.1:9"},
                    "redshift": {"port": 9}, "postgres": {"port": 9},
-                   "clickhouse": {"port": 9}}[warehouse.engine]
+                   "clickhouse": {"port": 9}, "spark": {"remote": "sc://127.0.0.1:9"}}[warehouse.engine]
     result = journeyctl(warehouse.config(**unreachable), "run", "--target", warehouse.engine, "--dry-run")
     assert result.exit_code == 0, result.stderr
     publish = {"snowflake": "SWAP WITH", "bigquery": "CREATE OR REPLACE TABLE", "redshift": "RENAME TO",
-               "postgres": "RENAME TO", "clickhouse": "EXCHANGE TABLES"}
+               "postgres": "RENAME TO", "clickhouse": "EXCHANGE TABLES", "spark": "RENAME TO"}
     assert "-- publish\n" in result.stdout and publish[warehouse.engine] in result.stdout

@@ -79,6 +79,8 @@ def wrong_credentials(warehouse, tmp_path, monkeypatch):
     if warehouse.engine == "bigquery":
         monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
         return {"anonymous": None}, None
+    if warehouse.engine == "spark":  # a token makes the client insist on TLS, which the server lacks
+        return {"remote": warehouse.options["remote"] + "/;token=Wrong-Tok-77", "timeout": 4}, "Wrong-Tok-77"
     return {"password": "Wrong-Pw-77"}, "Wrong-Pw-77"
 
 

@@ -21,7 +21,8 @@ from tests.helpers import params
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("JOURNEYCTL_UPDATE_GOLDEN") == "1"
 SQLFLUFF_DIALECT = {"duckdb": "duckdb", "bigquery": "bigquery", "snowflake": "snowflake",
-                    "redshift": "redshift", "postgres": "postgres", "clickhouse": "clickhouse"}
+                    "redshift": "redshift", "postgres": "postgres", "clickhouse": "clickhouse",
+                    "spark": "sparksql"}
 
 
 def golden_cases():
@@ -76,6 +77,7 @@ def test_snowflake_identifiers_are_upper_case_and_quoted():
     ("redshift", "DATEDIFF(MICROSECOND,"), ("duckdb", "DATE_DIFF('MICROSECOND',"),
     ("postgres", 'CAST(EXTRACT(EPOCHFROM("timestamp"-LAG("timestamp")'),  # no CAST(… AS TIMESTAMP)
     ("clickhouse", "DATE_DIFF(MICROSECOND,"),
+    ("spark", "CAST(UNIX_MICROS(`timestamp`)-UNIX_MICROS(LAG(`timestamp`)"),  # TIMESTAMPDIFF is wall-clock
 ])
 def test_exact_microsecond_gap_per_dialect(dialect, gap):
     steps = render_plan(params(), get_dialect(dialect), ("journey_events",)).steps
@@ -89,6 +91,23 @@ def test_no_create_or_replace_where_it_is_invalid(dialect):
         assert "CREATE OR REPLACE" not in sql
     first = render_plan(params(), get_dialect(dialect)).steps[0].statements
     assert first[0].startswith("DROP TABLE IF EXISTS") and first[1].startswith("CREATE TABLE")
+
+
+def test_spark_builds_every_table_with_drop_and_create():
+    """Plain Spark tables have no CREATE OR REPLACE … AS and no DROP COLUMN: no takeover there."""
+    plan = render_plan(params(), get_dialect("databricks"))
+    sql = [s for step in plan.steps for s in step.statements]
+    assert not [s for s in sql if "CREATE OR REPLACE" in s or "DROP COLUMN" in s]
+    flow = plan.steps[-1]
+    assert flow.takes_over is None and flow.statements[1].startswith("CREATE TABLE `journey`.`dbt_tracks_flow` AS")
+    assert "DROP TABLE IF EXISTS `journey`.`journey_events`" in plan.cleanup
+
+
+def test_spark_refuses_an_inexact_diff():
+    from sqlglot import exp
+    with pytest.raises(RenderError, match="only MICROSECOND"):
+        get_dialect("dbx").rewrite(exp.TimestampDiff(this=exp.column("b"), expression=exp.column("a"),
+                                                     unit=exp.var("MINUTE")))
 
 
 def test_unknown_dialect_lists_the_valid_ones():

@@ -200,7 +200,7 @@ def test_failure_inside_publish(warehouse):
     """After three of the five tables (dbt_session_tracks the third) are replaced, a statement fails.
 
     Redshift: one transaction, rolled back: all five are the old ones.
-    Snowflake and BigQuery (DDL commits per statement, no transaction around the set): each
+    Snowflake, BigQuery and Spark (DDL commits per statement, no transaction around the set): each
     table is atomically old or new; here the first three are new and the last two old, and
     no staging table is left; the rerun publishes a complete new set.
     """
@@ -232,8 +232,8 @@ def test_connection_refused_is_exit_3_in_one_line(warehouse):
     """A real process against a closed port: exit 3, stderr is the progress line, one error line
     and its hint, nothing on stdout, no traceback."""
     closed = free_port()  # nothing listens there
-    where = ({"api_endpoint": f"http://127.0.0.1:{closed}"} if warehouse.engine == "bigquery"
-             else {"port": closed})
+    where = {"bigquery": {"api_endpoint": f"http://127.0.0.1:{closed}"},
+             "spark": {"remote": f"sc://127.0.0.1:{closed}"}}.get(warehouse.engine, {"port": closed})
     proc = subprocess.run(command(warehouse.config(timeout=1, **where), "run"), capture_output=True,
                           text=True, timeout=60, check=False)
     assert proc.returncode == 3, proc.stderr

@@ -26,7 +26,7 @@ from journeyctl.names import SchemaName, TableName
 from journeyctl.render import PipelineParams
 from tests import edge_events as E
 
-ENGINES = ["snowflake", "bigquery", "redshift", "postgres", "clickhouse"]
+ENGINES = ["snowflake", "bigquery", "redshift", "postgres", "clickhouse", "spark"]
 REQUIRED = ["id", "anonymous_id", "user_id", "timestamp", "event"]
 
 
@@ -73,6 +73,8 @@ class Warehouse:
 
 
 def _toml(value) -> str:
+    if isinstance(value, dict):  # an inline table (Spark's conf)
+        return "{" + ", ".join(f"{_toml(k)} = {_toml(v)}" for k, v in value.items()) + "}"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -130,6 +132,9 @@ def make_warehouse(engine: str, standin, tmp_path: Path) -> Warehouse:
                    "password": standin.password}
         return Warehouse(engine, options, source=f"src_{tag}.tracks", schema=f"out_{tag}",
                          base_dir=tmp_path)
+    if engine == "spark":  # a client of the session's Spark Connect server, which holds the catalog
+        return Warehouse(engine, {"remote": standin.remote}, source=f"src_{tag}.tracks",
+                         schema=f"out_{tag}", base_dir=tmp_path)
     raise ValueError(engine)
 
 
@@ -169,3 +174,8 @@ def postgres(postgres_standin, tmp_path) -> Warehouse:
 @pytest.fixture
 def clickhouse(clickhouse_standin, tmp_path) -> Warehouse:
     return make_warehouse("clickhouse", clickhouse_standin, tmp_path)
+
+
+@pytest.fixture
+def spark(spark_standin, tmp_path) -> Warehouse:
+    return make_warehouse("spark", spark_standin, tmp_path)

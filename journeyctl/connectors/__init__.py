@@ -21,6 +21,7 @@ BUILTIN = {
     "redshift": ("journeyctl.connectors.redshift", "RedshiftConnector", "redshift"),
     "postgres": ("journeyctl.connectors.postgres", "PostgresConnector", "postgres"),
     "clickhouse": ("journeyctl.connectors.clickhouse", "ClickHouseConnector", "clickhouse"),
+    "spark": ("journeyctl.connectors.spark", "SparkConnector", "spark"),
 }
 ENTRY_POINT_GROUP = "journeyctl.connectors"
 

@@ -178,6 +178,7 @@ from .bqemulator import BigQueryStandin, start_bigquery  # noqa: E402
 from .clickhouse import ClickHouseStandin, start_clickhouse  # noqa: E402
 from .fakesnow_server import SnowflakeStandin, start_snowflake  # noqa: E402
 from .postgres import PostgresStandin, RedshiftStandin, start_postgres, start_redshift  # noqa: E402
+from .spark import SparkStandin, spark_installed, start_spark  # noqa: E402
 
 __all__ = [
     "INSTALL_HINT",
@@ -190,10 +191,13 @@ __all__ = [
     "PostgresStandin",
     "RedshiftStandin",
     "SnowflakeStandin",
+    "SparkStandin",
+    "spark_installed",
     "start_bigquery",
     "start_postgres",
     "ClickHouseStandin",
     "start_clickhouse",
     "start_redshift",
     "start_snowflake",
+    "start_spark",
 ]

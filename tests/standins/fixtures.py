@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from . import (start_bigquery, start_clickhouse, start_or_skip, start_postgres, start_redshift,
-               start_snowflake)
+               start_snowflake, start_spark)
 
 
 @pytest.fixture(scope="session")
@@ -49,5 +49,13 @@ def postgres_standin():
 def clickhouse_standin():
     """ClickHouse's HTTP interface over chdb: ``clickhouse_connect.get_client(**clickhouse_standin.connect_kwargs())``."""
     standin = start_or_skip(start_clickhouse)
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_standin():
+    """A Spark Connect server (real Spark, Hive catalog): ``spark_standin.remote`` is its sc:// URL."""
+    standin = start_or_skip(start_spark)
     yield standin
     standin.stop()

@@ -1,0 +1,68 @@
+DROP TABLE IF EXISTS `journey`.`dbt_aliases_mapping`;
+CREATE TABLE `journey`.`dbt_aliases_mapping` AS
+WITH `events` AS (
+  SELECT
+    `e`.`id`,
+    `e`.`anonymous_id`,
+    `e`.`user_id`,
+    `e`.`timestamp`,
+    `e`.`event`
+  FROM `rudder`.`tracks` AS `e`
+  LEFT JOIN `journey`.`chosen_copies` AS `repeated`
+    ON `repeated`.`id` = `e`.`id`
+  WHERE
+    `repeated`.`id` IS NULL
+    AND NOT `e`.`id` IS NULL
+    AND NOT `e`.`timestamp` IS NULL
+    AND (
+      NOT `e`.`anonymous_id` IS NULL OR NOT `e`.`user_id` IS NULL
+    )
+  UNION ALL
+  SELECT
+    `id`,
+    `anonymous_id`,
+    `user_id`,
+    `timestamp`,
+    `event`
+  FROM `journey`.`chosen_copies`
+), `user_ids` AS (
+  SELECT
+    `user_id`
+  FROM `events`
+  WHERE
+    NOT `user_id` IS NULL
+  GROUP BY
+    `user_id`
+), `anonymous_ids` AS (
+  SELECT
+    `anonymous_id`
+  FROM `events`
+  WHERE
+    NOT `anonymous_id` IS NULL
+  GROUP BY
+    `anonymous_id`
+), `identified` AS (
+  /* An anonymous id's latest identified event names its visitor (shared device: the later user). */
+  SELECT
+    `anonymous_id`,
+    `user_id`,
+    ROW_NUMBER() OVER (PARTITION BY `anonymous_id` ORDER BY `timestamp` DESC, `id` DESC) AS `recency`
+  FROM `events`
+  WHERE
+    NOT `anonymous_id` IS NULL AND NOT `user_id` IS NULL
+)
+SELECT
+  `user_id` AS `alias`,
+  `user_id` AS `dbt_visitor_id`
+FROM `user_ids`
+UNION ALL
+SELECT
+  `a`.`anonymous_id` AS `alias`,
+  COALESCE(`i`.`user_id`, `a`.`anonymous_id`) AS `dbt_visitor_id`
+FROM `anonymous_ids` AS `a`
+LEFT JOIN `identified` AS `i`
+  ON `i`.`anonymous_id` = `a`.`anonymous_id` AND `i`.`recency` = 1
+LEFT JOIN `user_ids` AS `u`
+  ON `u`.`user_id` = `a`.`anonymous_id`
+WHERE
+  `u`.`user_id` IS NULL;
