@@ -30,14 +30,8 @@ WITH `usable_rows` AS (
   ) AS `repeated`
     ON `repeated`.`repeated_id` = `usable_rows`.`id`
 ), `ranked` AS (
-  /* The earliest received_at, then the earliest timestamp; the other columns only break */
-  /* exact ties, so every warehouse keeps the same copy. */
   SELECT
-    `id`,
-    `anonymous_id`,
-    `user_id`,
-    `timestamp`,
-    `event`,
+    `repeats`.*,
     ROW_NUMBER() OVER (
       PARTITION BY `id`
       ORDER BY CASE WHEN `received_at` IS NULL THEN 1 ELSE 0 END, `received_at`, `timestamp`, `event`, `anonymous_id`, `user_id`
@@ -49,7 +43,8 @@ SELECT
   `anonymous_id`,
   `user_id`,
   `timestamp`,
-  `event`
+  `event`,
+  `received_at`
 FROM `ranked`
 WHERE
   `copy_number` = 1;

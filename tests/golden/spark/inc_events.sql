@@ -1,0 +1,34 @@
+DROP TABLE IF EXISTS `journey`.`inc_events`;
+CREATE TABLE `journey`.`inc_events` AS
+SELECT
+  `e`.`id`,
+  `e`.`anonymous_id`,
+  `e`.`user_id`,
+  `e`.`timestamp`,
+  `e`.`event`,
+  `e`.`received_at`
+FROM (
+  SELECT
+    `kept`.`id`,
+    `kept`.`anonymous_id`,
+    `kept`.`user_id`,
+    `kept`.`timestamp`,
+    `kept`.`event`,
+    `kept`.`received_at`
+  FROM `journey`.`journeyctl_events` AS `kept`
+  LEFT JOIN `journey`.`inc_changes` AS `changed`
+    ON `changed`.`id` = `kept`.`id`
+  WHERE
+    `changed`.`id` IS NULL
+  UNION ALL
+  SELECT
+    `id`,
+    `anonymous_id`,
+    `user_id`,
+    `timestamp`,
+    `event`,
+    `received_at`
+  FROM `journey`.`inc_changes`
+) AS `e`
+JOIN `journey`.`inc_mapping` AS `m`
+  ON `m`.`alias` = COALESCE(`e`.`user_id`, `e`.`anonymous_id`);

@@ -1,0 +1,32 @@
+DROP TABLE IF EXISTS `journey`.`inc_touched`;
+CREATE TABLE `journey`.`inc_touched` AS
+WITH `versions` AS (
+  SELECT
+    `anonymous_id`,
+    `user_id`
+  FROM `journey`.`inc_changes`
+  UNION ALL
+  SELECT
+    `kept`.`anonymous_id`,
+    `kept`.`user_id`
+  FROM `journey`.`journeyctl_events` AS `kept`
+  JOIN `journey`.`inc_changes` AS `changed`
+    ON `changed`.`id` = `kept`.`id`
+), `ids` AS (
+  SELECT
+    `anonymous_id` AS `alias`
+  FROM `versions`
+  WHERE
+    NOT `anonymous_id` IS NULL
+  UNION ALL
+  SELECT
+    `user_id` AS `alias`
+  FROM `versions`
+  WHERE
+    NOT `user_id` IS NULL
+)
+SELECT
+  `alias`
+FROM `ids`
+GROUP BY
+  `alias`;
