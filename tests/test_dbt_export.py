@@ -21,7 +21,10 @@ from tests import edge_events as E
 from tests.helpers import duckdb_connector, load, normalised, params, read_tables
 from tests.standins import cache_dir
 from tests.test_timestamp_column import SEGMENT_COLUMNS, segment_rows
-from tests.warehouses import Warehouse, journeyctl
+from tests.warehouses import Warehouse, journeyctl, make_warehouse
+
+DBT_ADAPTERS = ["snowflake", "bigquery", "redshift"]
+"""The warehouses whose dbt adapters .ci/dbt.sh installs (with dbt-duckdb)."""
 
 STAGES = {"chosen_copies", "journey_events", "dbt_aliases_mapping", "dbt_mapped_tracks",
           "dbt_session_tracks", "dbt_track_facts", "dbt_tracks_flow"}
@@ -123,7 +126,14 @@ def standin_profile(w: Warehouse) -> dict:
             "sslmode": "disable"}
 
 
-def test_warehouse_exports_parse_and_build_with_their_adapters(warehouse, dbt, tmp_path):
+@pytest.fixture(params=DBT_ADAPTERS)
+def adapter_warehouse(request, tmp_path) -> Warehouse:
+    """A stand-in of each warehouse whose dbt adapter .ci/dbt.sh installs."""
+    return make_warehouse(request.param, request.getfixturevalue(f"{request.param}_standin"), tmp_path)
+
+
+def test_warehouse_exports_parse_and_build_with_their_adapters(adapter_warehouse, dbt, tmp_path):
+    warehouse = adapter_warehouse
     warehouse.load()
     outputs = {"standin": standin_profile(warehouse)}
     (tmp_path / "profiles.yml").write_text(json.dumps({"journeyctl": {"target": "standin", "outputs": outputs}}))
