@@ -168,6 +168,11 @@ class SparkConnector(Connector):
                 other.stop()
             self._local_sessions.clear()
             self.warehouse.mkdir(parents=True, exist_ok=True)
+            # pyspark marks the whole process as Spark Connect once a remote session was made
+            # (an environment variable it never clears): an embedded session asked for later in
+            # the same process (a notebook or a scheduler using both kinds of target) must not
+            # inherit that mark.
+            os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
             builder = SparkSession.builder.master(key[0]).appName("journeyctl").config(map=conf)
             session = builder.getOrCreate()
             session.sparkContext.setLogLevel("OFF")
