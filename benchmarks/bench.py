@@ -44,13 +44,16 @@ def journeyctl_plan(config: Path) -> list[str]:
             "--dialect", "duckdb", "--format", "json"]
 
 
-def journeyctl_config(db: Path, memory_limit: str | None, threads: int | None) -> str:
+def journeyctl_config(db: Path, memory_limit: str | None, threads: int | None,
+                      concurrency: int | None = None) -> str:
     lines = ['default_target = "bench"', "[pipeline]", 'source = "tracks"', 'schema = "journey"',
              "[targets.bench]", 'type = "duckdb"', f"path = {json.dumps(str(db))}"]
     if memory_limit:
         lines.append(f"memory_limit = {json.dumps(memory_limit)}")
     if threads:
         lines.append(f"threads = {int(threads)}")
+    if concurrency:
+        lines.append(f"concurrency = {int(concurrency)}")
     return "\n".join(lines) + "\n"
 # -----------------------------------------------------------------------------------------------
 
@@ -58,7 +61,7 @@ def journeyctl_config(db: Path, memory_limit: str | None, threads: int | None) -
 def command(job: str, db: Path, work: Path, args: argparse.Namespace) -> list[str]:
     """The job's argv; journeyctl-sql's plan is rendered here, untimed."""
     config = work / "journeyctl.toml"
-    config.write_text(journeyctl_config(db, args.memory_limit, args.threads))
+    config.write_text(journeyctl_config(db, args.memory_limit, args.threads, args.concurrency))
     if job == "journeyctl":
         return journeyctl_command(config)
     argv = [sys.executable, str(HERE / "runner.py"), job, "--db", str(db),
@@ -240,6 +243,8 @@ def main() -> None:
     parser.add_argument("--jobs", default=",".join(JOBS),
                         help="comma subset of " + ",".join(JOBS))
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--concurrency", type=int,
+                        help="journeyctl's stages run at once (default: the duckdb target's, 2)")
     parser.add_argument("--render-runs", type=int, default=10,
                         help="runs per render-speed command; 0 skips render speed")
     parser.add_argument("--timeout", type=float, default=3600,

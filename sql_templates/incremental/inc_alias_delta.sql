@@ -6,9 +6,7 @@
 {%- from "incremental/_events.sql" import next_events with context %}
 {%- set touched_events %}
 SELECT e.id, e.anonymous_id, e.user_id, e.timestamp, e.event
-FROM ({{ next_events() }}) AS e
-WHERE e.anonymous_id IN (SELECT alias FROM {{ ref('inc_touched') }})
-  OR e.user_id IN (SELECT alias FROM {{ ref('inc_touched') }})
+FROM ({{ next_events("anonymous_id IN (SELECT alias FROM " ~ ref('inc_touched') ~ ") OR user_id IN (SELECT alias FROM " ~ ref('inc_touched') ~ ")") }}) AS e
 {%- endset %}
 SELECT mapping.alias, mapping.dbt_visitor_id
 {%- if identity == "graph" %}

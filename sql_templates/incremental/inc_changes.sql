@@ -9,10 +9,8 @@ WITH candidates AS (
   FROM {{ ref('inc_batch') }}
   WHERE {{ usable() }}
   UNION ALL
-  SELECT {{ event_columns("kept.") }}
-  FROM {{ ref('journeyctl_events') }} AS kept
-  JOIN (SELECT id AS read_id FROM {{ ref('inc_batch') }} GROUP BY id) AS read_again
-    ON read_again.read_id = kept.id
+  SELECT {{ event_columns() }}
+  FROM {{ ref('inc_kept') }}
 ),
 ranked AS (
   SELECT
@@ -22,7 +20,7 @@ ranked AS (
 )
 SELECT {{ event_columns("r.") }}
 FROM ranked AS r
-LEFT JOIN {{ ref('journeyctl_events') }} AS kept
+LEFT JOIN {{ ref('inc_kept') }} AS kept
   ON kept.id = r.id
 WHERE r.copy_number = 1
   AND (kept.id IS NULL

@@ -4,6 +4,4 @@
 ) }}
 {%- from "incremental/_events.sql" import event_columns, next_events with context %}
 SELECT {{ event_columns("e.") }}
-FROM ({{ next_events() }}) AS e
-JOIN {{ ref('inc_mapping') }} AS m
-  ON m.alias = COALESCE(e.user_id, e.anonymous_id)
+FROM ({{ next_events("COALESCE(user_id, anonymous_id) IN (SELECT alias FROM " ~ ref('inc_mapping') ~ ")") }}) AS e

@@ -7,7 +7,7 @@ WITH versions AS (
   SELECT anonymous_id, user_id FROM {{ ref('inc_changes') }}
   UNION ALL
   SELECT kept.anonymous_id, kept.user_id
-  FROM {{ ref('journeyctl_events') }} AS kept
+  FROM {{ ref('inc_kept') }} AS kept  -- a changed id was read again
   JOIN {{ ref('inc_changes') }} AS changed
     ON changed.id = kept.id
 ),

@@ -18,7 +18,22 @@ FROM (
         `kept`.`timestamp`,
         `kept`.`event`,
         `kept`.`received_at`
-      FROM `journey`.`journeyctl_events` AS `kept`
+      FROM (
+        SELECT
+          *
+        FROM `journey`.`journeyctl_events`
+        WHERE
+          `anonymous_id` IN (
+            SELECT
+              `alias`
+            FROM `journey`.`inc_touched`
+          )
+          OR `user_id` IN (
+            SELECT
+              `alias`
+            FROM `journey`.`inc_touched`
+          )
+      ) AS `kept`
       LEFT JOIN `journey`.`inc_changes` AS `changed`
         ON `changed`.`id` = `kept`.`id`
       WHERE
@@ -32,18 +47,18 @@ FROM (
         `event`,
         `received_at`
       FROM `journey`.`inc_changes`
+      WHERE
+        `anonymous_id` IN (
+          SELECT
+            `alias`
+          FROM `journey`.`inc_touched`
+        )
+        OR `user_id` IN (
+          SELECT
+            `alias`
+          FROM `journey`.`inc_touched`
+        )
     ) AS `e`
-    WHERE
-      `e`.`anonymous_id` IN (
-        SELECT
-          `alias`
-        FROM `journey`.`inc_touched`
-      )
-      OR `e`.`user_id` IN (
-        SELECT
-          `alias`
-        FROM `journey`.`inc_touched`
-      )
   ), `user_ids` AS (
     SELECT
       `user_id`

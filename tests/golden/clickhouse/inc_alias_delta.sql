@@ -20,7 +20,25 @@ FROM (
         "kept"."timestamp",
         "kept"."event",
         "kept"."received_at"
-      FROM "journey"."journeyctl_events" AS "kept"
+      FROM (
+        SELECT
+          *
+        FROM "journey"."journeyctl_events"
+        WHERE
+          "anonymous_id" IN (
+            SELECT
+              "alias"
+            FROM "journey"."inc_touched"
+            SETTINGS prefer_column_name_to_alias = 1
+          )
+          OR "user_id" IN (
+            SELECT
+              "alias"
+            FROM "journey"."inc_touched"
+            SETTINGS prefer_column_name_to_alias = 1
+          )
+        SETTINGS prefer_column_name_to_alias = 1
+      ) AS "kept"
       LEFT JOIN "journey"."inc_changes" AS "changed"
         ON "changed"."id" = "kept"."id"
       WHERE
@@ -35,21 +53,21 @@ FROM (
         "event",
         "received_at"
       FROM "journey"."inc_changes"
+      WHERE
+        "anonymous_id" IN (
+          SELECT
+            "alias"
+          FROM "journey"."inc_touched"
+          SETTINGS prefer_column_name_to_alias = 1
+        )
+        OR "user_id" IN (
+          SELECT
+            "alias"
+          FROM "journey"."inc_touched"
+          SETTINGS prefer_column_name_to_alias = 1
+        )
       SETTINGS prefer_column_name_to_alias = 1
     ) AS "e"
-    WHERE
-      "e"."anonymous_id" IN (
-        SELECT
-          "alias"
-        FROM "journey"."inc_touched"
-        SETTINGS prefer_column_name_to_alias = 1
-      )
-      OR "e"."user_id" IN (
-        SELECT
-          "alias"
-        FROM "journey"."inc_touched"
-        SETTINGS prefer_column_name_to_alias = 1
-      )
     SETTINGS prefer_column_name_to_alias = 1
   ), "user_ids" AS (
     SELECT

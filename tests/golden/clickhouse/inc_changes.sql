@@ -27,22 +27,13 @@ WITH "candidates" AS (
   SETTINGS prefer_column_name_to_alias = 1
   UNION ALL
   SELECT
-    "kept"."id",
-    "kept"."anonymous_id",
-    "kept"."user_id",
-    "kept"."timestamp",
-    "kept"."event",
-    "kept"."received_at"
-  FROM "journey"."journeyctl_events" AS "kept"
-  JOIN (
-    SELECT
-      "id" AS "read_id"
-    FROM "journey"."inc_batch"
-    GROUP BY
-      "id"
-    SETTINGS prefer_column_name_to_alias = 1
-  ) AS "read_again"
-    ON "read_again"."read_id" = "kept"."id"
+    "id",
+    "anonymous_id",
+    "user_id",
+    "timestamp",
+    "event",
+    "received_at"
+  FROM "journey"."inc_kept"
   SETTINGS prefer_column_name_to_alias = 1
 ), "ranked" AS (
   SELECT
@@ -62,7 +53,7 @@ SELECT
   "r"."event",
   "r"."received_at"
 FROM "ranked" AS "r"
-LEFT JOIN "journey"."journeyctl_events" AS "kept"
+LEFT JOIN "journey"."inc_kept" AS "kept"
   ON "kept"."id" = "r"."id"
 WHERE
   "r"."copy_number" = 1

@@ -16,7 +16,19 @@ FROM (
     "kept"."timestamp",
     "kept"."event",
     "kept"."received_at"
-  FROM "journey"."journeyctl_events" AS "kept"
+  FROM (
+    SELECT
+      *
+    FROM "journey"."journeyctl_events"
+    WHERE
+      COALESCE("user_id", "anonymous_id") IN (
+        SELECT
+          "alias"
+        FROM "journey"."inc_mapping"
+        SETTINGS prefer_column_name_to_alias = 1
+      )
+    SETTINGS prefer_column_name_to_alias = 1
+  ) AS "kept"
   LEFT JOIN "journey"."inc_changes" AS "changed"
     ON "changed"."id" = "kept"."id"
   WHERE
@@ -31,8 +43,13 @@ FROM (
     "event",
     "received_at"
   FROM "journey"."inc_changes"
+  WHERE
+    COALESCE("user_id", "anonymous_id") IN (
+      SELECT
+        "alias"
+      FROM "journey"."inc_mapping"
+      SETTINGS prefer_column_name_to_alias = 1
+    )
   SETTINGS prefer_column_name_to_alias = 1
 ) AS "e"
-JOIN "journey"."inc_mapping" AS "m"
-  ON "m"."alias" = COALESCE("e"."user_id", "e"."anonymous_id")
 SETTINGS prefer_column_name_to_alias = 1;

@@ -14,7 +14,17 @@ FROM (
     "kept"."timestamp",
     "kept"."event",
     "kept"."received_at"
-  FROM "journey"."journeyctl_events" AS "kept"
+  FROM (
+    SELECT
+      *
+    FROM "journey"."journeyctl_events"
+    WHERE
+      COALESCE("user_id", "anonymous_id") IN (
+        SELECT
+          "alias"
+        FROM "journey"."inc_mapping"
+      )
+  ) AS "kept"
   LEFT JOIN "journey"."inc_changes" AS "changed"
     ON "changed"."id" = "kept"."id"
   WHERE
@@ -28,6 +38,10 @@ FROM (
     "event",
     "received_at"
   FROM "journey"."inc_changes"
-) AS "e"
-JOIN "journey"."inc_mapping" AS "m"
-  ON "m"."alias" = COALESCE("e"."user_id", "e"."anonymous_id");
+  WHERE
+    COALESCE("user_id", "anonymous_id") IN (
+      SELECT
+        "alias"
+      FROM "journey"."inc_mapping"
+    )
+) AS "e";

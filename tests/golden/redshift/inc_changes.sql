@@ -17,21 +17,13 @@ WITH "candidates" AS (
     )
   UNION ALL
   SELECT
-    "kept"."id",
-    "kept"."anonymous_id",
-    "kept"."user_id",
-    "kept"."timestamp",
-    "kept"."event",
-    "kept"."received_at"
-  FROM "journey"."journeyctl_events" AS "kept"
-  JOIN (
-    SELECT
-      "id" AS "read_id"
-    FROM "journey"."inc_batch"
-    GROUP BY
-      "id"
-  ) AS "read_again"
-    ON "read_again"."read_id" = "kept"."id"
+    "id",
+    "anonymous_id",
+    "user_id",
+    "timestamp",
+    "event",
+    "received_at"
+  FROM "journey"."inc_kept"
 ), "ranked" AS (
   SELECT
     "candidates".*,
@@ -49,7 +41,7 @@ SELECT
   "r"."event",
   "r"."received_at"
 FROM "ranked" AS "r"
-LEFT JOIN "journey"."journeyctl_events" AS "kept"
+LEFT JOIN "journey"."inc_kept" AS "kept"
   ON "kept"."id" = "r"."id"
 WHERE
   "r"."copy_number" = 1

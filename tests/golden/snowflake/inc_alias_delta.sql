@@ -18,7 +18,22 @@ FROM (
         "KEPT"."TIMESTAMP",
         "KEPT"."EVENT",
         "KEPT"."RECEIVED_AT"
-      FROM "JOURNEY"."JOURNEYCTL_EVENTS" AS "KEPT"
+      FROM (
+        SELECT
+          *
+        FROM "JOURNEY"."JOURNEYCTL_EVENTS"
+        WHERE
+          "ANONYMOUS_ID" IN (
+            SELECT
+              "ALIAS"
+            FROM "JOURNEY"."INC_TOUCHED"
+          )
+          OR "USER_ID" IN (
+            SELECT
+              "ALIAS"
+            FROM "JOURNEY"."INC_TOUCHED"
+          )
+      ) AS "KEPT"
       LEFT JOIN "JOURNEY"."INC_CHANGES" AS "CHANGED"
         ON "CHANGED"."ID" = "KEPT"."ID"
       WHERE
@@ -32,18 +47,18 @@ FROM (
         "EVENT",
         "RECEIVED_AT"
       FROM "JOURNEY"."INC_CHANGES"
+      WHERE
+        "ANONYMOUS_ID" IN (
+          SELECT
+            "ALIAS"
+          FROM "JOURNEY"."INC_TOUCHED"
+        )
+        OR "USER_ID" IN (
+          SELECT
+            "ALIAS"
+          FROM "JOURNEY"."INC_TOUCHED"
+        )
     ) AS "E"
-    WHERE
-      "E"."ANONYMOUS_ID" IN (
-        SELECT
-          "ALIAS"
-        FROM "JOURNEY"."INC_TOUCHED"
-      )
-      OR "E"."USER_ID" IN (
-        SELECT
-          "ALIAS"
-        FROM "JOURNEY"."INC_TOUCHED"
-      )
   ), "USER_IDS" AS (
     SELECT
       "USER_ID"

@@ -9,7 +9,7 @@ WITH `versions` AS (
   SELECT
     `kept`.`anonymous_id`,
     `kept`.`user_id`
-  FROM `journey`.`journeyctl_events` AS `kept`
+  FROM `journey`.`inc_kept` AS `kept` /* a changed id was read again */
   JOIN `journey`.`inc_changes` AS `changed`
     ON `changed`.`id` = `kept`.`id`
 ), `ids` AS (
