@@ -140,7 +140,8 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool, debug: bool)
 
     Five tables (dbt_aliases_mapping, dbt_mapped_tracks, dbt_session_tracks,
     dbt_track_facts, dbt_tracks_flow), written once as SQL templates and rendered
-    for DuckDB, BigQuery, Snowflake and Redshift with the same results.
+    for DuckDB, BigQuery, Snowflake, Redshift, PostgreSQL, Spark/Databricks and
+    ClickHouse with the same results.
 
     \b
     Try it locally, no warehouse needed:
