@@ -75,7 +75,7 @@ def _lower_case_name(node: exp.Expression) -> exp.Expression:
     """ClickHouse's function names are case-sensitive, and sqlglot writes some upper-case
     (TRANSLATE, which the identity graph's placeholder test uses): the name ClickHouse knows."""
     return exp.Anonymous(this=node.sql_name().lower(),
-                         expressions=[node.this, *(v for k, v in node.args.items() if k != "this" and v)])
+                         expressions=[node.args[k] for k in node.arg_types if node.args.get(k) is not None])
 
 
 def _standard_name_resolution(node: exp.Expression) -> exp.Expression:
