@@ -9,6 +9,7 @@ than drops) anything the dialect cannot express.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
@@ -76,7 +77,9 @@ class PipelineParams:
             "lookback_microseconds": round(self.lookback_hours * 3_600_000_000),
             "fingerprint": self.fingerprint(),
             "settings": self.settings(),
-            "run_id": "",  # a run's own id, for the state it writes (render_plan's run_id)
+            "run_id": "",  # a run's own id, for the state it writes (render_plan's run_vars)
+            "lookback_whole_hours": math.ceil(self.lookback_hours) + 1,
+            "state_has_mark": False,  # incremental: the state read holds a high-water mark
         }
 
     def table_for(self, stage: str) -> TableName:
@@ -316,14 +319,16 @@ def render_query(relative_path: str, params: PipelineParams, dialect: Dialect, *
 
 def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...] = (),
                 staging_suffix: str = "", *, folder: str = "", outside: Iterable[str] = (),
-                inputs: Mapping[str, TableName] | None = None, run_id: str = "") -> Plan:
+                inputs: Mapping[str, TableName] | None = None,
+                run_vars: Mapping[str, object] | None = None) -> Plan:
     """Render the chosen stages (all by default) of `folder` for `dialect`, in dependency order.
 
     With a `staging_suffix`, the chosen stages build (and read each other from)
     suffixed tables; other stages (and the `outside` names a folder's stages may ref)
     are read from their published tables, or from the table `inputs` names for them.
+    `run_vars` are what the templates may know of this run (its run_id; what its state said).
     """
-    templates = render_templates(params.template_params() | {"run_id": run_id}, folder, outside)
+    templates = render_templates(params.template_params() | dict(run_vars or {}), folder, outside)
     trees = {name: parse_template(t) for name, t in templates.items()}
     takeovers = find_takeovers(templates, trees) if dialect.drop_column else {}
     ordered = dependency_order(templates.values(),

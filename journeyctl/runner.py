@@ -174,7 +174,7 @@ def plan_run(connector: Connector, params: PipelineParams, select: tuple[str, ..
     """The selected stages rendered into this run's staging tables, and how to publish them."""
     run_id = run_id or secrets.token_hex(4)
     plan = render_plan(params, connector.dialect, select, staging_suffix=STAGING_MARK + run_id,
-                       run_id=run_id)
+                       run_vars={"run_id": run_id})
     return RunPlan(plan=plan, publish=publish_statements(connector, plan))
 
 

@@ -30,7 +30,8 @@ def golden_cases():
         p = params(source="rudder.tracks", incremental=True)
         full = render_plan(p, get_dialect(dialect))
         incremental = render_plan(p, get_dialect(dialect), folder="incremental",
-                                  outside=[s.stage for s in full.steps])
+                                  outside=[s.stage for s in full.steps],
+                                  run_vars={"state_has_mark": True})  # a run's usual case
         for step in [*full.steps, *incremental.steps]:
             if step.stage == "journeyctl_state":
                 continue  # holds a digest of every template: it changes with any of them

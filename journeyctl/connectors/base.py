@@ -53,6 +53,9 @@ class Connector(ABC):
     """True where the engine admits one writing process at a time (DuckDB's file lock)."""
     transactional_dml: ClassVar[bool] = True
     """Whether DELETE and INSERT on several tables can commit as one transaction (incremental runs)."""
+    transactional_ddl: ClassVar[bool] = True
+    """Whether DROP TABLE waits for the transaction it is in (DuckDB, PostgreSQL, Redshift);
+    Snowflake and BigQuery commit or refuse instead."""
     default_concurrency: ClassVar[int] = 4
     """Stages run at once when the target does not say: a warehouse runs them side by side."""
     max_concurrency: ClassVar[int | None] = None

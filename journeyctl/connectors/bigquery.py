@@ -33,6 +33,7 @@ _JOB_ID = re.compile(r"Job ID: (\S+)")
 class BigQueryConnector(Connector):
     type = "bigquery"
     dialect_name = "bigquery"
+    transactional_ddl = False  # DDL is refused inside a multi-statement transaction
     extra = "bigquery"
     options = {
         "project": Option("Google Cloud project that runs the jobs and holds unqualified datasets",

@@ -35,6 +35,7 @@ class ClickHouseConnector(Connector):
     type = "clickhouse"
     dialect_name = "clickhouse"
     transactional_dml = False
+    transactional_ddl = False
     max_concurrency = 1  # chdb: one session per data directory; the server path likewise, to match
     extra = "clickhouse"
     options = {

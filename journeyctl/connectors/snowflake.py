@@ -21,6 +21,7 @@ _CREATE_SCHEMA = re.compile(r"\s*CREATE\s+(OR\s+REPLACE\s+)?(TRANSIENT\s+)?SCHEM
 class SnowflakeConnector(Connector):
     type = "snowflake"
     dialect_name = "snowflake"
+    transactional_ddl = False  # DDL commits the open transaction
     extra = "snowflake"
     options = {
         "account": Option("account identifier, e.g. myorg-myaccount", required=True),

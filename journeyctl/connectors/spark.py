@@ -50,6 +50,7 @@ class SparkConnector(Connector):
     dialect_name = "spark"
     extra = "spark"
     transactional_dml = False  # plain (parquet) tables: no DELETE, no transaction
+    transactional_ddl = False
     max_concurrency = 1  # one session per process (a local catalog admits one); Spark parallelises within
     options = {
         "master": Option(f"Spark master of an embedded session (default {DEFAULT_MASTER})"),

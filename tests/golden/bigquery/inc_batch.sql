@@ -9,7 +9,10 @@ SELECT
 FROM `rudder`.`tracks` AS `s`
 CROSS JOIN `journey`.`journeyctl_state` AS `state`
 WHERE
-  TIMESTAMP_DIFF(`state`.`high_water_mark`, `s`.`received_at`, MICROSECOND) <= 21600000000
-  OR (
-    `state`.`high_water_mark` IS NULL AND NOT `s`.`received_at` IS NULL
+  `s`.`received_at` >= `state`.`high_water_mark` - INTERVAL '7' HOUR
+  AND (
+    TIMESTAMP_DIFF(`state`.`high_water_mark`, `s`.`received_at`, MICROSECOND) <= 21600000000
+    OR (
+      `state`.`high_water_mark` IS NULL AND NOT `s`.`received_at` IS NULL
+    )
   );

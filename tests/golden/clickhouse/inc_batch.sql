@@ -11,10 +11,13 @@ SELECT
 FROM "rudder"."tracks" AS "s"
 CROSS JOIN "journey"."journeyctl_state" AS "state"
 WHERE
-  DATE_DIFF(MICROSECOND, "s"."received_at", "state"."high_water_mark") <= 21600000000
-  OR (
-    "state"."high_water_mark" IS NULL AND NOT (
-      "s"."received_at" IS NULL
+  "s"."received_at" >= "state"."high_water_mark" - INTERVAL '7' HOUR
+  AND (
+    DATE_DIFF(MICROSECOND, "s"."received_at", "state"."high_water_mark") <= 21600000000
+    OR (
+      "state"."high_water_mark" IS NULL AND NOT (
+        "s"."received_at" IS NULL
+      )
     )
   )
 SETTINGS prefer_column_name_to_alias = 1;

@@ -10,9 +10,12 @@ SELECT
 FROM "rudder"."tracks" AS "s"
 CROSS JOIN "journey"."journeyctl_state" AS "state"
 WHERE
-  CAST(EXTRACT(EPOCH FROM (
-    "state"."high_water_mark" - "s"."received_at"
-  )) * 1000000 AS BIGINT) <= 21600000000
-  OR (
-    "state"."high_water_mark" IS NULL AND NOT "s"."received_at" IS NULL
+  "s"."received_at" >= "state"."high_water_mark" - INTERVAL '7 HOUR'
+  AND (
+    CAST(EXTRACT(EPOCH FROM (
+      "state"."high_water_mark" - "s"."received_at"
+    )) * 1000000 AS BIGINT) <= 21600000000
+    OR (
+      "state"."high_water_mark" IS NULL AND NOT "s"."received_at" IS NULL
+    )
   );
