@@ -5,9 +5,6 @@
 {%- from "_macros.sql" import deduplicated_events, minutes_between, starts_session with context %}
 {%- set visitor_order = "PARTITION BY dbt_visitor_id ORDER BY timestamp, event_id" %}
 {%- set visitor_rows = "PARTITION BY dbt_visitor_id ORDER BY visitor_event_number" %}
-{%- macro next_timestamp(k) -%}
-{{ "timestamp" if k == 0 else "LEAD(timestamp, %d) OVER (%s)" % (k, visitor_order) }}
-{%- endmacro %}
 WITH mapped AS (
   SELECT e.id AS event_id, e.anonymous_id, m.dbt_visitor_id, e.timestamp, e.event
   FROM ({{ deduplicated_events() }}) AS e
@@ -16,24 +13,17 @@ WITH mapped AS (
 ),
 ordered AS (
   -- The sort: each visitor's events in (timestamp, id) order, numbered, with the exact
-  -- gap from the previous one, and how many of the next journey_length - 1 events are in
-  -- its session (every gap up to them within the timeout). The next events' timestamps
-  -- are read here, in the sort already made, so the second pass carries no gaps.
+  -- gap from the previous one. Only these two values are computed over the wide rows.
   SELECT
     event_id, anonymous_id, dbt_visitor_id, timestamp, event,
     ROW_NUMBER() OVER ({{ visitor_order }}) AS visitor_event_number,
     {{ minutes_between("LAG(timestamp) OVER (" ~ visitor_order ~ ")", "timestamp") }} AS idle_time_minutes
-    {%- if journey_length > 1 %},
-    {% for k in range(1, journey_length) -%}
-    CASE WHEN {{ minutes_between(next_timestamp(k - 1), next_timestamp(k)) }} <= {{ idle_timeout_minutes }} THEN {% endfor -%}
-    {{ journey_length - 1 }}
-    {%- for k in range(journey_length - 1, 0, -1) %} ELSE {{ k - 1 }} END{% endfor %} AS next_events_in_session
-    {%- endif %}
   FROM mapped
 ),
 sessions AS (
   -- Over the numbered rows: a gap above the idle timeout (or none) starts a session; count
-  -- them, remember where the current one began, and take the next events in the session.
+  -- them, remember where the current one began, and look at the next journey_length - 1
+  -- events and their gaps (a later event is in the session while every gap up to it is).
   SELECT
     ordered.*,
     SUM(CASE WHEN {{ starts_session("idle_time_minutes") }} THEN 1 ELSE 0 END)
@@ -41,7 +31,8 @@ sessions AS (
     MAX(CASE WHEN {{ starts_session("idle_time_minutes") }} THEN visitor_event_number END)
       OVER ({{ visitor_rows }} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_first_event_number
     {%- for k in range(1, journey_length) %},
-    CASE WHEN next_events_in_session >= {{ k }} THEN LEAD(event, {{ k }}) OVER ({{ visitor_rows }}) END AS event_{{ k + 1 }}
+    LEAD(event, {{ k }}) OVER ({{ visitor_rows }}) AS next_event_{{ k }},
+    LEAD(idle_time_minutes, {{ k }}) OVER ({{ visitor_rows }}) AS next_gap_{{ k }}
     {%- endfor %}
   FROM ordered
 )
@@ -57,7 +48,10 @@ SELECT
   dbt_visitor_id,
   timestamp,
   idle_time_minutes
-  {%- for k in range(2, journey_length + 1) %},
-  event_{{ k }}
+  {%- for k in range(1, journey_length) %},
+  CASE
+    WHEN {% for j in range(1, k + 1) %}next_gap_{{ j }} <= {{ idle_timeout_minutes }}{{ " AND " if not loop.last }}{% endfor %}
+    THEN next_event_{{ k }}
+  END AS event_{{ k + 1 }}
   {%- endfor %}
 FROM sessions

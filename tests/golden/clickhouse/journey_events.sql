@@ -49,9 +49,7 @@ WITH "mapped" AS (
   SETTINGS prefer_column_name_to_alias = 1
 ), "ordered" AS (
   /* The sort: each visitor's events in (timestamp, id) order, numbered, with the exact */
-  /* gap from the previous one, and how many of the next journey_length - 1 events are in */
-  /* its session (every gap up to them within the timeout). The next events' timestamps */
-  /* are read here, in the sort already made, so the second pass carries no gaps. */
+  /* gap from the previous one. Only these two values are computed over the wide rows. */
   SELECT
     "event_id",
     "anonymous_id",
@@ -69,66 +67,13 @@ WITH "mapped" AS (
         ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
       ),
       "timestamp"
-    ) AS Nullable(Float64)) / 60000000.0 AS "idle_time_minutes",
-    CASE
-      WHEN CAST(DATE_DIFF(
-        MICROSECOND,
-        "timestamp",
-        lead(toNullable("timestamp"), 1) OVER (
-          PARTITION BY "dbt_visitor_id"
-          ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
-        )
-      ) AS Nullable(Float64)) / 60000000.0 <= 30
-      THEN CASE
-        WHEN CAST(DATE_DIFF(
-          MICROSECOND,
-          lead(toNullable("timestamp"), 1) OVER (
-            PARTITION BY "dbt_visitor_id"
-            ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
-          ),
-          lead(toNullable("timestamp"), 2) OVER (
-            PARTITION BY "dbt_visitor_id"
-            ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
-          )
-        ) AS Nullable(Float64)) / 60000000.0 <= 30
-        THEN CASE
-          WHEN CAST(DATE_DIFF(
-            MICROSECOND,
-            lead(toNullable("timestamp"), 2) OVER (
-              PARTITION BY "dbt_visitor_id"
-              ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
-            ),
-            lead(toNullable("timestamp"), 3) OVER (
-              PARTITION BY "dbt_visitor_id"
-              ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
-            )
-          ) AS Nullable(Float64)) / 60000000.0 <= 30
-          THEN CASE
-            WHEN CAST(DATE_DIFF(
-              MICROSECOND,
-              lead(toNullable("timestamp"), 3) OVER (
-                PARTITION BY "dbt_visitor_id"
-                ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
-              ),
-              lead(toNullable("timestamp"), 4) OVER (
-                PARTITION BY "dbt_visitor_id"
-                ORDER BY "timestamp" NULLS FIRST, "event_id" NULLS FIRST
-              )
-            ) AS Nullable(Float64)) / 60000000.0 <= 30
-            THEN 4
-            ELSE 3
-          END
-          ELSE 2
-        END
-        ELSE 1
-      END
-      ELSE 0
-    END AS "next_events_in_session"
+    ) AS Nullable(Float64)) / 60000000.0 AS "idle_time_minutes"
   FROM "mapped"
   SETTINGS prefer_column_name_to_alias = 1
 ), "sessions" AS (
   /* Over the numbered rows: a gap above the idle timeout (or none) starts a session; count */
-  /* them, remember where the current one began, and take the next events in the session. */
+  /* them, remember where the current one began, and look at the next journey_length - 1 */
+  /* events and their gaps (a later event is in the session while every gap up to it is). */
   SELECT
     "ordered".*,
     SUM(
@@ -148,22 +93,14 @@ WITH "mapped" AS (
       ORDER BY "visitor_event_number" NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS "session_first_event_number",
-    CASE
-      WHEN "next_events_in_session" >= 1
-      THEN lead(toNullable("event"), 1) OVER (PARTITION BY "dbt_visitor_id" ORDER BY "visitor_event_number" NULLS FIRST)
-    END AS "event_2",
-    CASE
-      WHEN "next_events_in_session" >= 2
-      THEN lead(toNullable("event"), 2) OVER (PARTITION BY "dbt_visitor_id" ORDER BY "visitor_event_number" NULLS FIRST)
-    END AS "event_3",
-    CASE
-      WHEN "next_events_in_session" >= 3
-      THEN lead(toNullable("event"), 3) OVER (PARTITION BY "dbt_visitor_id" ORDER BY "visitor_event_number" NULLS FIRST)
-    END AS "event_4",
-    CASE
-      WHEN "next_events_in_session" >= 4
-      THEN lead(toNullable("event"), 4) OVER (PARTITION BY "dbt_visitor_id" ORDER BY "visitor_event_number" NULLS FIRST)
-    END AS "event_5"
+    lead(toNullable("event"), 1) OVER (PARTITION BY "dbt_visitor_id" ORDER BY "visitor_event_number" NULLS FIRST) AS "next_event_1",
+    lead(toNullable("idle_time_minutes"), 1) OVER (PARTITION BY "dbt_visitor_id" ORDER BY "visitor_event_number" NULLS FIRST) AS "next_gap_1",
+    lead(toNullable("event"), 2) OVER (PARTITION BY "dbt_visitor_id" ORDER BY "visitor_event_number" NULLS FIRST) AS "next_event_2",
+    lead(toNullable("idle_time_minutes"), 2) OVER (PARTITION BY "dbt_visitor_id" ORDER BY "visitor_event_number" NULLS FIRST) AS "next_gap_2",
+    lead(toNullable("event"), 3) OVER (PARTITION BY "dbt_visitor_id" ORDER BY "visitor_event_number" NULLS FIRST) AS "next_event_3",
+    lead(toNullable("idle_time_minutes"), 3) OVER (PARTITION BY "dbt_visitor_id" ORDER BY "visitor_event_number" NULLS FIRST) AS "next_gap_3",
+    lead(toNullable("event"), 4) OVER (PARTITION BY "dbt_visitor_id" ORDER BY "visitor_event_number" NULLS FIRST) AS "next_event_4",
+    lead(toNullable("idle_time_minutes"), 4) OVER (PARTITION BY "dbt_visitor_id" ORDER BY "visitor_event_number" NULLS FIRST) AS "next_gap_4"
   FROM "ordered"
   SETTINGS prefer_column_name_to_alias = 1
 )
@@ -179,9 +116,18 @@ SELECT
   "dbt_visitor_id",
   "timestamp",
   "idle_time_minutes",
-  "event_2",
-  "event_3",
-  "event_4",
-  "event_5"
+  CASE WHEN "next_gap_1" <= 30 THEN "next_event_1" END AS "event_2",
+  CASE WHEN "next_gap_1" <= 30 AND "next_gap_2" <= 30 THEN "next_event_2" END AS "event_3",
+  CASE
+    WHEN "next_gap_1" <= 30 AND "next_gap_2" <= 30 AND "next_gap_3" <= 30
+    THEN "next_event_3"
+  END AS "event_4",
+  CASE
+    WHEN "next_gap_1" <= 30
+    AND "next_gap_2" <= 30
+    AND "next_gap_3" <= 30
+    AND "next_gap_4" <= 30
+    THEN "next_event_4"
+  END AS "event_5"
 FROM "sessions"
 SETTINGS prefer_column_name_to_alias = 1;

@@ -36,9 +36,7 @@ WITH "MAPPED" AS (
     ON "M"."ALIAS" = COALESCE("E"."USER_ID", "E"."ANONYMOUS_ID")
 ), "ORDERED" AS (
   /* The sort: each visitor's events in (timestamp, id) order, numbered, with the exact */
-  /* gap from the previous one, and how many of the next journey_length - 1 events are in */
-  /* its session (every gap up to them within the timeout). The next events' timestamps */
-  /* are read here, in the sort already made, so the second pass carries no gaps. */
+  /* gap from the previous one. Only these two values are computed over the wide rows. */
   SELECT
     "EVENT_ID",
     "ANONYMOUS_ID",
@@ -56,65 +54,12 @@ WITH "MAPPED" AS (
         ORDER BY "TIMESTAMP" NULLS FIRST, "EVENT_ID" NULLS FIRST
       ),
       "TIMESTAMP"
-    ) AS DOUBLE) / 60000000.0 AS "IDLE_TIME_MINUTES",
-    CASE
-      WHEN CAST(TIMESTAMPDIFF(
-        MICROSECOND,
-        "TIMESTAMP",
-        LEAD("TIMESTAMP", 1) OVER (
-          PARTITION BY "DBT_VISITOR_ID"
-          ORDER BY "TIMESTAMP" NULLS FIRST, "EVENT_ID" NULLS FIRST
-        )
-      ) AS DOUBLE) / 60000000.0 <= 30
-      THEN CASE
-        WHEN CAST(TIMESTAMPDIFF(
-          MICROSECOND,
-          LEAD("TIMESTAMP", 1) OVER (
-            PARTITION BY "DBT_VISITOR_ID"
-            ORDER BY "TIMESTAMP" NULLS FIRST, "EVENT_ID" NULLS FIRST
-          ),
-          LEAD("TIMESTAMP", 2) OVER (
-            PARTITION BY "DBT_VISITOR_ID"
-            ORDER BY "TIMESTAMP" NULLS FIRST, "EVENT_ID" NULLS FIRST
-          )
-        ) AS DOUBLE) / 60000000.0 <= 30
-        THEN CASE
-          WHEN CAST(TIMESTAMPDIFF(
-            MICROSECOND,
-            LEAD("TIMESTAMP", 2) OVER (
-              PARTITION BY "DBT_VISITOR_ID"
-              ORDER BY "TIMESTAMP" NULLS FIRST, "EVENT_ID" NULLS FIRST
-            ),
-            LEAD("TIMESTAMP", 3) OVER (
-              PARTITION BY "DBT_VISITOR_ID"
-              ORDER BY "TIMESTAMP" NULLS FIRST, "EVENT_ID" NULLS FIRST
-            )
-          ) AS DOUBLE) / 60000000.0 <= 30
-          THEN CASE
-            WHEN CAST(TIMESTAMPDIFF(
-              MICROSECOND,
-              LEAD("TIMESTAMP", 3) OVER (
-                PARTITION BY "DBT_VISITOR_ID"
-                ORDER BY "TIMESTAMP" NULLS FIRST, "EVENT_ID" NULLS FIRST
-              ),
-              LEAD("TIMESTAMP", 4) OVER (
-                PARTITION BY "DBT_VISITOR_ID"
-                ORDER BY "TIMESTAMP" NULLS FIRST, "EVENT_ID" NULLS FIRST
-              )
-            ) AS DOUBLE) / 60000000.0 <= 30
-            THEN 4
-            ELSE 3
-          END
-          ELSE 2
-        END
-        ELSE 1
-      END
-      ELSE 0
-    END AS "NEXT_EVENTS_IN_SESSION"
+    ) AS DOUBLE) / 60000000.0 AS "IDLE_TIME_MINUTES"
   FROM "MAPPED"
 ), "SESSIONS" AS (
   /* Over the numbered rows: a gap above the idle timeout (or none) starts a session; count */
-  /* them, remember where the current one began, and take the next events in the session. */
+  /* them, remember where the current one began, and look at the next journey_length - 1 */
+  /* events and their gaps (a later event is in the session while every gap up to it is). */
   SELECT
     "ORDERED".*,
     SUM(
@@ -134,22 +79,14 @@ WITH "MAPPED" AS (
       ORDER BY "VISITOR_EVENT_NUMBER" NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS "SESSION_FIRST_EVENT_NUMBER",
-    CASE
-      WHEN "NEXT_EVENTS_IN_SESSION" >= 1
-      THEN LEAD("EVENT", 1) OVER (PARTITION BY "DBT_VISITOR_ID" ORDER BY "VISITOR_EVENT_NUMBER" NULLS FIRST)
-    END AS "EVENT_2",
-    CASE
-      WHEN "NEXT_EVENTS_IN_SESSION" >= 2
-      THEN LEAD("EVENT", 2) OVER (PARTITION BY "DBT_VISITOR_ID" ORDER BY "VISITOR_EVENT_NUMBER" NULLS FIRST)
-    END AS "EVENT_3",
-    CASE
-      WHEN "NEXT_EVENTS_IN_SESSION" >= 3
-      THEN LEAD("EVENT", 3) OVER (PARTITION BY "DBT_VISITOR_ID" ORDER BY "VISITOR_EVENT_NUMBER" NULLS FIRST)
-    END AS "EVENT_4",
-    CASE
-      WHEN "NEXT_EVENTS_IN_SESSION" >= 4
-      THEN LEAD("EVENT", 4) OVER (PARTITION BY "DBT_VISITOR_ID" ORDER BY "VISITOR_EVENT_NUMBER" NULLS FIRST)
-    END AS "EVENT_5"
+    LEAD("EVENT", 1) OVER (PARTITION BY "DBT_VISITOR_ID" ORDER BY "VISITOR_EVENT_NUMBER" NULLS FIRST) AS "NEXT_EVENT_1",
+    LEAD("IDLE_TIME_MINUTES", 1) OVER (PARTITION BY "DBT_VISITOR_ID" ORDER BY "VISITOR_EVENT_NUMBER" NULLS FIRST) AS "NEXT_GAP_1",
+    LEAD("EVENT", 2) OVER (PARTITION BY "DBT_VISITOR_ID" ORDER BY "VISITOR_EVENT_NUMBER" NULLS FIRST) AS "NEXT_EVENT_2",
+    LEAD("IDLE_TIME_MINUTES", 2) OVER (PARTITION BY "DBT_VISITOR_ID" ORDER BY "VISITOR_EVENT_NUMBER" NULLS FIRST) AS "NEXT_GAP_2",
+    LEAD("EVENT", 3) OVER (PARTITION BY "DBT_VISITOR_ID" ORDER BY "VISITOR_EVENT_NUMBER" NULLS FIRST) AS "NEXT_EVENT_3",
+    LEAD("IDLE_TIME_MINUTES", 3) OVER (PARTITION BY "DBT_VISITOR_ID" ORDER BY "VISITOR_EVENT_NUMBER" NULLS FIRST) AS "NEXT_GAP_3",
+    LEAD("EVENT", 4) OVER (PARTITION BY "DBT_VISITOR_ID" ORDER BY "VISITOR_EVENT_NUMBER" NULLS FIRST) AS "NEXT_EVENT_4",
+    LEAD("IDLE_TIME_MINUTES", 4) OVER (PARTITION BY "DBT_VISITOR_ID" ORDER BY "VISITOR_EVENT_NUMBER" NULLS FIRST) AS "NEXT_GAP_4"
   FROM "ORDERED"
 )
 /* dbt_tracks_flow's columns in its order, the other tables' columns between them: the */
@@ -164,8 +101,17 @@ SELECT
   "DBT_VISITOR_ID",
   "TIMESTAMP",
   "IDLE_TIME_MINUTES",
-  "EVENT_2",
-  "EVENT_3",
-  "EVENT_4",
-  "EVENT_5"
+  CASE WHEN "NEXT_GAP_1" <= 30 THEN "NEXT_EVENT_1" END AS "EVENT_2",
+  CASE WHEN "NEXT_GAP_1" <= 30 AND "NEXT_GAP_2" <= 30 THEN "NEXT_EVENT_2" END AS "EVENT_3",
+  CASE
+    WHEN "NEXT_GAP_1" <= 30 AND "NEXT_GAP_2" <= 30 AND "NEXT_GAP_3" <= 30
+    THEN "NEXT_EVENT_3"
+  END AS "EVENT_4",
+  CASE
+    WHEN "NEXT_GAP_1" <= 30
+    AND "NEXT_GAP_2" <= 30
+    AND "NEXT_GAP_3" <= 30
+    AND "NEXT_GAP_4" <= 30
+    THEN "NEXT_EVENT_4"
+  END AS "EVENT_5"
 FROM "SESSIONS";

@@ -37,9 +37,7 @@ WITH `mapped` AS (
     ON `m`.`alias` = COALESCE(`e`.`user_id`, `e`.`anonymous_id`)
 ), `ordered` AS (
   /* The sort: each visitor's events in (timestamp, id) order, numbered, with the exact */
-  /* gap from the previous one, and how many of the next journey_length - 1 events are in */
-  /* its session (every gap up to them within the timeout). The next events' timestamps */
-  /* are read here, in the sort already made, so the second pass carries no gaps. */
+  /* gap from the previous one. Only these two values are computed over the wide rows. */
   SELECT
     `event_id`,
     `anonymous_id`,
@@ -49,42 +47,12 @@ WITH `mapped` AS (
     ROW_NUMBER() OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`) AS `visitor_event_number`,
     CAST(UNIX_MICROS(`timestamp`) - UNIX_MICROS(
       LAG(`timestamp`) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`)
-    ) AS DOUBLE) / 60000000.0 AS `idle_time_minutes`,
-    CASE
-      WHEN CAST(UNIX_MICROS(
-        LEAD(`timestamp`, 1) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`)
-      ) - UNIX_MICROS(`timestamp`) AS DOUBLE) / 60000000.0 <= 30
-      THEN CASE
-        WHEN CAST(UNIX_MICROS(
-          LEAD(`timestamp`, 2) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`)
-        ) - UNIX_MICROS(
-          LEAD(`timestamp`, 1) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`)
-        ) AS DOUBLE) / 60000000.0 <= 30
-        THEN CASE
-          WHEN CAST(UNIX_MICROS(
-            LEAD(`timestamp`, 3) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`)
-          ) - UNIX_MICROS(
-            LEAD(`timestamp`, 2) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`)
-          ) AS DOUBLE) / 60000000.0 <= 30
-          THEN CASE
-            WHEN CAST(UNIX_MICROS(
-              LEAD(`timestamp`, 4) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`)
-            ) - UNIX_MICROS(
-              LEAD(`timestamp`, 3) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `event_id`)
-            ) AS DOUBLE) / 60000000.0 <= 30
-            THEN 4
-            ELSE 3
-          END
-          ELSE 2
-        END
-        ELSE 1
-      END
-      ELSE 0
-    END AS `next_events_in_session`
+    ) AS DOUBLE) / 60000000.0 AS `idle_time_minutes`
   FROM `mapped`
 ), `sessions` AS (
   /* Over the numbered rows: a gap above the idle timeout (or none) starts a session; count */
-  /* them, remember where the current one began, and take the next events in the session. */
+  /* them, remember where the current one began, and look at the next journey_length - 1 */
+  /* events and their gaps (a later event is in the session while every gap up to it is). */
   SELECT
     `ordered`.*,
     SUM(
@@ -104,22 +72,14 @@ WITH `mapped` AS (
       ORDER BY `visitor_event_number`
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS `session_first_event_number`,
-    CASE
-      WHEN `next_events_in_session` >= 1
-      THEN LEAD(`event`, 1) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `visitor_event_number`)
-    END AS `event_2`,
-    CASE
-      WHEN `next_events_in_session` >= 2
-      THEN LEAD(`event`, 2) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `visitor_event_number`)
-    END AS `event_3`,
-    CASE
-      WHEN `next_events_in_session` >= 3
-      THEN LEAD(`event`, 3) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `visitor_event_number`)
-    END AS `event_4`,
-    CASE
-      WHEN `next_events_in_session` >= 4
-      THEN LEAD(`event`, 4) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `visitor_event_number`)
-    END AS `event_5`
+    LEAD(`event`, 1) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `visitor_event_number`) AS `next_event_1`,
+    LEAD(`idle_time_minutes`, 1) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `visitor_event_number`) AS `next_gap_1`,
+    LEAD(`event`, 2) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `visitor_event_number`) AS `next_event_2`,
+    LEAD(`idle_time_minutes`, 2) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `visitor_event_number`) AS `next_gap_2`,
+    LEAD(`event`, 3) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `visitor_event_number`) AS `next_event_3`,
+    LEAD(`idle_time_minutes`, 3) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `visitor_event_number`) AS `next_gap_3`,
+    LEAD(`event`, 4) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `visitor_event_number`) AS `next_event_4`,
+    LEAD(`idle_time_minutes`, 4) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `visitor_event_number`) AS `next_gap_4`
   FROM `ordered`
 )
 /* dbt_tracks_flow's columns in its order, the other tables' columns between them: the */
@@ -134,8 +94,17 @@ SELECT
   `dbt_visitor_id`,
   `timestamp`,
   `idle_time_minutes`,
-  `event_2`,
-  `event_3`,
-  `event_4`,
-  `event_5`
+  CASE WHEN `next_gap_1` <= 30 THEN `next_event_1` END AS `event_2`,
+  CASE WHEN `next_gap_1` <= 30 AND `next_gap_2` <= 30 THEN `next_event_2` END AS `event_3`,
+  CASE
+    WHEN `next_gap_1` <= 30 AND `next_gap_2` <= 30 AND `next_gap_3` <= 30
+    THEN `next_event_3`
+  END AS `event_4`,
+  CASE
+    WHEN `next_gap_1` <= 30
+    AND `next_gap_2` <= 30
+    AND `next_gap_3` <= 30
+    AND `next_gap_4` <= 30
+    THEN `next_event_4`
+  END AS `event_5`
 FROM `sessions`;
