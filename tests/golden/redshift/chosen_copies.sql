@@ -1,13 +1,8 @@
 DROP TABLE IF EXISTS "journey"."chosen_copies";
 CREATE TABLE "journey"."chosen_copies" AS
-WITH "usable_rows" AS (
+WITH "repeated" AS (
   SELECT
-    "id",
-    "anonymous_id",
-    "user_id",
-    "timestamp",
-    "event",
-    "received_at"
+    "id" AS "repeated_id"
   FROM "rudder"."tracks"
   WHERE
     NOT "id" IS NULL
@@ -15,28 +10,31 @@ WITH "usable_rows" AS (
     AND (
       NOT "anonymous_id" IS NULL OR NOT "user_id" IS NULL
     )
-), "repeats" AS (
-  SELECT
-    "usable_rows".*
-  FROM "usable_rows"
-  JOIN (
-    SELECT
-      "id" AS "repeated_id"
-    FROM "usable_rows"
-    GROUP BY
-      "id"
-    HAVING
-      COUNT(*) > 1
-  ) AS "repeated"
-    ON "repeated"."repeated_id" = "usable_rows"."id"
+  GROUP BY
+    "id"
+  HAVING
+    COUNT(*) > 1
 ), "ranked" AS (
   SELECT
-    "repeats".*,
+    "id",
+    "anonymous_id",
+    "user_id",
+    "timestamp",
+    "event",
+    "received_at",
     ROW_NUMBER() OVER (
       PARTITION BY "id"
       ORDER BY CASE WHEN "received_at" IS NULL THEN 1 ELSE 0 END NULLS FIRST, "received_at" NULLS FIRST, "timestamp" NULLS FIRST, "event" NULLS FIRST, "anonymous_id" NULLS FIRST, "user_id" NULLS FIRST
     ) AS "copy_number"
-  FROM "repeats"
+  FROM "rudder"."tracks"
+  JOIN "repeated"
+    ON "repeated"."repeated_id" = "id"
+  WHERE
+    NOT "id" IS NULL
+    AND NOT "timestamp" IS NULL
+    AND (
+      NOT "anonymous_id" IS NULL OR NOT "user_id" IS NULL
+    )
 )
 SELECT
   "id",

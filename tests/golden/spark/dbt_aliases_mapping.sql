@@ -42,14 +42,33 @@ WITH `events` AS (
   GROUP BY
     `anonymous_id`
 ), `identified` AS (
-  /* An anonymous id's latest identified event names its visitor (shared device: the later user). */
   SELECT
     `anonymous_id`,
     `user_id`,
-    ROW_NUMBER() OVER (PARTITION BY `anonymous_id` ORDER BY `timestamp` DESC, `id` DESC) AS `recency`
+    `timestamp`,
+    `id`
   FROM `events`
   WHERE
     NOT `anonymous_id` IS NULL AND NOT `user_id` IS NULL
+), `last_identified` AS (
+  SELECT
+    `anonymous_id`,
+    MAX(`timestamp`) AS `last_timestamp`
+  FROM `identified`
+  GROUP BY
+    `anonymous_id`
+), `latest` AS (
+  /* An anonymous id's latest identified event names its visitor (shared device: the later */
+  /* user); ids break a tie of timestamps. Only the events at that latest timestamp are */
+  /* ranked: sorting all identified events costs twice the whole stage. */
+  SELECT
+    `i`.`anonymous_id`,
+    `i`.`user_id`,
+    ROW_NUMBER() OVER (PARTITION BY `i`.`anonymous_id` ORDER BY `i`.`id` DESC) AS `recency`
+  FROM `identified` AS `i`
+  JOIN `last_identified` AS `l`
+    ON `l`.`anonymous_id` = `i`.`anonymous_id`
+    AND `l`.`last_timestamp` = `i`.`timestamp`
 )
 SELECT
   `user_id` AS `alias`,
@@ -60,7 +79,7 @@ SELECT
   `a`.`anonymous_id` AS `alias`,
   COALESCE(`i`.`user_id`, `a`.`anonymous_id`) AS `dbt_visitor_id`
 FROM `anonymous_ids` AS `a`
-LEFT JOIN `identified` AS `i`
+LEFT JOIN `latest` AS `i`
   ON `i`.`anonymous_id` = `a`.`anonymous_id` AND `i`.`recency` = 1
 LEFT JOIN `user_ids` AS `u`
   ON `u`.`user_id` = `a`.`anonymous_id`
