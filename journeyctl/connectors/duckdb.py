@@ -55,6 +55,10 @@ class DuckDBConnector(Connector):
             # The tables are multisets (the contract orders nothing by storage): letting DuckDB
             # write rows in any order saves buffering on every 10M-row write.
             self.connection.execute("SET GLOBAL preserve_insertion_order = false")
+            # Only an incremental run deletes rows, a few % of each table; compacting the
+            # tables around them (checkpoint vacuum) made its commit 4-6x slower. The space
+            # comes back when --full-refresh rewrites the tables.
+            self.connection.execute("SET GLOBAL max_vacuum_tasks = 0")
             if not self.settings.get("compress_strings", False):
                 # dict_fsst is DuckDB's only string compression in this storage format; on
                 # random ids it makes each 10M-row write ~2x slower (whole run: ~20%), for
