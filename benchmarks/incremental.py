@@ -113,9 +113,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="journeyctl-bench-inc-prep-") as tmp:
             db = prepared(rows, args.new, args.seed, Path(tmp))
             full, inc = [], []
-            for _ in range(args.runs):  # interleaved, so the machine's drift moves both alike
+            for n in range(args.runs):  # interleaved, so the machine's drift moves both alike
                 full.append(time_run(db, ()))
                 inc.append(time_run(db, ("--incremental",)))
+                print(f"{rows:,} run {n + 1}: full {full[-1]['seconds']:.2f} s, "
+                      f"incremental {inc[-1]['seconds']:.2f} s", file=sys.stderr)
         full.sort(key=lambda r: r["seconds"])
         inc.sort(key=lambda r: r["seconds"])
         f, i = full[len(full) // 2], inc[len(inc) // 2]
