@@ -96,6 +96,7 @@ def time_job(job: str, events: Path, args: argparse.Namespace) -> dict:
         work = Path(tmp)
         db = work / "events.duckdb"
         shutil.copyfile(events, db)
+        os.sync()  # the copy's writeback is setup: flushed before the timed run, not during it
         run = measure(command(job, db, work, args), cwd=work,
                       env=render_speed.journeyctl_env(), timeout=args.timeout)
     summary = parse_summary(run.stdout) if not run.error else None

@@ -88,6 +88,7 @@ def time_run(prepared_db: Path, args: tuple[str, ...]) -> dict:
         work = Path(tmp)
         db = work / "events.duckdb"
         shutil.copyfile(prepared_db, db)
+        os.sync()  # the copy's writeback is setup: flushed before the timed run, not during it
         (work / "journeyctl.toml").write_text(config(db))
         run = measure(journeyctl(work, *args), cwd=work, env=render_speed.journeyctl_env())
     if run.error:
