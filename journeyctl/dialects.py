@@ -165,6 +165,8 @@ class Dialect:
     drop_column: bool = True
     """Whether `ALTER TABLE … DROP COLUMN` works on the tables it builds; without, no stage takes
     over a working table (render.Takeover): each is built by `CREATE TABLE … AS`."""
+    delete_using: bool = True
+    """Whether `DELETE … USING` joins the rows to delete; without (BigQuery), a key IN a join."""
 
     def rewrite(self, tree: exp.Expression) -> exp.Expression:
         """`tree` with the rewrites applied, innermost first (a rewritten node's parts are too)."""
@@ -195,7 +197,7 @@ DIALECTS: dict[str, Dialect] = {
     d.name: d
     for d in (
         Dialect("duckdb", create_or_replace=True, default_source="tracks"),
-        Dialect("bigquery", create_or_replace=True, default_source="tracks"),
+        Dialect("bigquery", create_or_replace=True, default_source="tracks", delete_using=False),
         Dialect("snowflake", create_or_replace=True, default_source="TRACKS"),
         Dialect("redshift", create_or_replace=False, default_source="tracks",
                 rewrites={exp.TimestampDiff: _timestamp_diff_as_datediff}),

@@ -3,20 +3,25 @@
 The contract asks that any sequence of incremental runs leave the five tables equal to a full
 run over the same source rows. Rather than patching numbers (offsets, session merges), a run
 finds the *affected visitors* and recomputes each one's whole history with the pipeline's own
-stage templates, restricted to them; their rows are then replaced in one transaction:
+stage templates, restricted to them; the rows that changed are then replaced in one transaction:
 
 1. `incremental/` templates, into this run's staging tables: the rows loaded since the
    high-water mark minus the lookback (`inc_batch`); the ids whose counted copy (rule 2,
    weighed against the kept copy) is new or changed (`inc_changes`); every id such an event
    names, old version and new (`inc_touched`: the only aliases whose visitor can move); their
-   new mapping (`inc_alias_delta`); the old and new visitor of each (`inc_visitors`); and all
-   the events of those visitors as they will be (`inc_events`).
+   new mapping (`inc_alias_delta`); the old and new visitor of each (`inc_visitors`); all
+   the events of those visitors as they will be (`inc_events`); and, for each visitor whose
+   events change, the time its rows are replaced from (`inc_replace_from`): the start of its
+   last session before its earliest changed event. Nothing before that event changes, so
+   neither does any row before that session (its gaps, numbers, next events, next session).
 2. The journey stages (journey_events and the four event tables), rendered from the same
-   templates as a full run, with `inc_events` as their source.
-3. One transaction: delete the affected visitors' rows and insert the recomputed ones, update
-   the kept events (`journeyctl_events`) and move the state (`journeyctl_state`); where DDL is
-   transactional, drop the run's working tables too. A concurrent run that applied first is
-   detected (the state row it replaced is gone) and this one rolls back.
+   templates as a full run, with `inc_events` as their source; journey_events keeps only the
+   rows from each visitor's replace_from on, so numbering still starts at each history's start.
+3. One transaction: delete those visitors' rows from their replace_from on and insert the
+   recomputed ones, update the kept events (`journeyctl_events`) and move the state
+   (`journeyctl_state`); where DDL is transactional, drop the run's working tables too. A
+   concurrent run that applied first is detected (the state row it replaced is gone) and this
+   one rolls back.
 
 Without state, or when anything that shapes the rows changed (the state's fingerprint), the run
 is a full build that also writes the kept events and the state.
@@ -32,6 +37,7 @@ from typing import Callable
 from sqlglot import exp
 
 from journeyctl.connectors.base import Connector
+from journeyctl.dialects import Dialect
 from journeyctl.errors import ConfigError, ExecutionError
 from journeyctl.names import TableName
 from journeyctl.render import PipelineParams, Plan, render_plan
@@ -43,6 +49,10 @@ STATE = "journeyctl_state"
 EVENTS = "journeyctl_events"
 ALIASES = "dbt_aliases_mapping"
 FOLDER = "incremental"
+REPLACE_FROM = "inc_replace_from"
+ROW_KEY = {"dbt_session_tracks": ("session_id", "session_start_at")}
+"""A published event table's key and time columns, by which its rows are replaced (by default
+`event_id` and `timestamp`)."""
 Report = Callable[[str], None]
 
 
@@ -144,7 +154,9 @@ def _increment(connector: Connector, params: PipelineParams, select: tuple[str, 
     journeys = render_plan(
         dataclasses.replace(params, source=staged("inc_events"), timestamp_column="timestamp",
                             incremental=False), dialect,
-        ("journey_events+",), suffix, inputs={ALIASES: staged("inc_mapping")})
+        ("journey_events+",), suffix, outside=[REPLACE_FROM],
+        inputs={ALIASES: staged("inc_mapping"), REPLACE_FROM: staged(REPLACE_FROM)},
+        run_vars={"rows_from": REPLACE_FROM})
     event_tables = [s for s in journeys.steps if s.published and s.stage in chosen]
     whole = set(published) <= chosen  # else only the chosen tables move; state and kept events stay
 
@@ -157,7 +169,7 @@ def _increment(connector: Connector, params: PipelineParams, select: tuple[str, 
         apply += [_delete_in(params.table_for(ALIASES), "alias", staged("inc_touched")),
                   _insert_all(params.table_for(ALIASES), staged("inc_alias_delta"))]
     for step in event_tables:
-        apply += [_delete_in(step.published_table, "dbt_visitor_id", staged("inc_visitors")),
+        apply += [_delete_replaced(dialect, step.published_table, staged(REPLACE_FROM)),
                   _insert_all(step.published_table, step.table)]
     if whole:
         apply += [_delete_in(params.table_for(EVENTS), "id", staged("inc_changes")),
@@ -169,7 +181,7 @@ def _increment(connector: Connector, params: PipelineParams, select: tuple[str, 
         # The working tables go in the same commit, so the checkpoint after it (DuckDB) has
         # none of them to write out.
         publish, cleanup = [*publish, *cleanup], []
-    reads_changes = ("inc_events", "inc_mapping")  # the journey stages' source and mapping
+    reads_changes = ("inc_events", "inc_mapping", REPLACE_FROM)  # the journey stages' inputs
     plan = Plan(dialect=dialect, params=params, setup=changes.setup,
                 steps=[*changes.steps,
                        *(dataclasses.replace(s, after=(*s.after, *reads_changes)) for s in journeys.steps)],
@@ -180,18 +192,18 @@ def _increment(connector: Connector, params: PipelineParams, select: tuple[str, 
             query = exp.select(exp.Count(this=exp.Star())).from_(table.to_table())
             return int(_scalar(c, query.where(where) if where is not None else query))
 
-        visitors = _in_query("dbt_visitor_id", staged("inc_visitors"))
         replaced = {ALIASES: {"removed": count(params.table_for(ALIASES),
                                                _in_query("alias", staged("inc_touched"))),
                               "written": count(staged("inc_alias_delta"))}} if ALIASES in chosen else {}
         for step in event_tables:
-            replaced[step.stage] = {"removed": count(step.published_table, visitors),
+            replaced[step.stage] = {"removed": int(_scalar(c, _count_replaced(step.published_table,
+                                                                             staged(REPLACE_FROM)))),
                                     "written": count(step.table)}
         source_received = exp.column("received_at").is_(exp.null())
         result.incremental = IncrementalSummary(
             mode="incremental", state_advanced=whole,
             rows_read=count(staged("inc_batch")), events_changed=count(staged("inc_changes")),
-            visitors_affected=count(staged("inc_visitors")), rows_replaced=replaced,
+            visitors_affected=count(staged(REPLACE_FROM)), rows_replaced=replaced,
             high_water_mark=_scalar(c, exp.select("high_water_mark").from_(staged("inc_state").to_table())),
             unseen_rows=count(params.source, source_received))
 
@@ -209,6 +221,33 @@ def _increment(connector: Connector, params: PipelineParams, select: tuple[str, 
 
 def _in_query(column: str, table: TableName) -> exp.Expression:
     return exp.column(column).isin(query=exp.select(column).from_(table.to_table()))
+
+
+def _replaced(table: TableName, replace_from: TableName, own: str) -> tuple[exp.Table, exp.Expression]:
+    """What picks the rows of a published event table that a run replaces: each affected
+    visitor's rows from its `replace_from` time on (sessions by their start). A join: the
+    replaced visitors, and the condition on them and the table (named `own` in the query)."""
+    time = ROW_KEY.get(table.name, ("event_id", "timestamp"))[1]
+    return replace_from.to_table().as_("replaced"), exp.and_(
+        exp.column("dbt_visitor_id", "replaced").eq(exp.column("dbt_visitor_id", own)),
+        exp.column(time, own) >= exp.column("replace_from", "replaced"))
+
+
+def _count_replaced(table: TableName, replace_from: TableName) -> exp.Select:
+    replaced, on = _replaced(table, replace_from, "t")
+    return exp.select(exp.Count(this=exp.Star())).from_(table.to_table().as_("t")).join(replaced, on=on)
+
+
+def _delete_replaced(dialect: Dialect, table: TableName, replace_from: TableName) -> exp.Delete:
+    """DELETE … USING the join (one pass); where there is none, the rows' key IN that join (no
+    correlated subquery: engines run those row by row, DuckDB 4x slower)."""
+    if dialect.delete_using:  # the target cannot take an alias everywhere (Redshift)
+        replaced, on = _replaced(table, replace_from, table.name)
+        return exp.Delete(this=table.to_table(), using=[replaced], where=exp.Where(this=on))
+    key = ROW_KEY.get(table.name, ("event_id", "timestamp"))[0]
+    replaced, on = _replaced(table, replace_from, "t")
+    rows = exp.select(exp.column(key, "t")).from_(table.to_table().as_("t")).join(replaced, on=on)
+    return exp.delete(table.to_table(), where=exp.column(key).isin(query=rows))
 
 
 def _delete_in(table: TableName, column: str, keys: TableName) -> exp.Delete:

@@ -80,6 +80,7 @@ class PipelineParams:
             "run_id": "",  # a run's own id, for the state it writes (render_plan's run_vars)
             "lookback_whole_hours": math.ceil(self.lookback_hours) + 1,
             "state_has_mark": False,  # incremental: the state read holds a high-water mark
+            "rows_from": "",  # incremental: the stage naming each visitor's first replaced time
         }
 
     def table_for(self, stage: str) -> TableName:
@@ -302,7 +303,8 @@ def find_takeovers(templates: dict[str, RenderedTemplate],
                 or not all(c in remaining for c in columns)):  # columns must keep the table's order
             continue
         readers = tuple(r for r in sorted(templates) if working in templates[r].refs and r != name)
-        if any(name in reachable(r, lambda n: templates[n].refs) for r in readers):
+        if any(name in reachable(r, lambda n: (x for x in templates[n].refs if x in templates))
+               for r in readers):
             continue  # another reader needs this stage first: it cannot also come last
         takeover = Takeover(working, tuple(c for c in available if c not in columns), readers)
         if working not in best or len(takeover.drop) < len(best[working][1].drop):

@@ -171,9 +171,10 @@ def select_stages(stages: list[RenderedTemplate], selectors: tuple[str, ...]) ->
     if not selectors:
         return [s.name for s in stages]
     by_name = {s.name: s for s in stages}
+    upstream = {s.name: [r for r in s.refs if r in by_name] for s in stages}  # not refs outside them
     downstream: dict[str, list[str]] = {n: [] for n in by_name}
     for s in stages:
-        for r in s.refs:
+        for r in upstream[s.name]:
             downstream[r].append(s.name)
 
     chosen: set[str] = set()
@@ -183,10 +184,10 @@ def select_stages(stages: list[RenderedTemplate], selectors: tuple[str, ...]) ->
             raise ConfigError(f"--select {raw!r} names no stage; stages are: {', '.join(by_name)}")
         chosen.add(name)
         if raw.startswith("+"):
-            chosen |= reachable(name, lambda n: by_name[n].refs)
+            chosen |= reachable(name, lambda n: upstream[n])
         if raw.endswith("+"):
             chosen |= reachable(name, lambda n: downstream[n])
     for s in reversed(stages):
         if s.name in chosen:
-            chosen |= {r for r in s.refs if r in by_name and not by_name[r].published}
+            chosen |= {r for r in upstream[s.name] if not by_name[r].published}
     return [s.name for s in stages if s.name in chosen]

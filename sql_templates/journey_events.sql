@@ -55,3 +55,12 @@ SELECT
   END AS event_{{ k + 1 }}
   {%- endfor %}
 FROM sessions
+{%- if rows_from %}
+-- An incremental run: only each affected visitor's rows from the time its rows are replaced
+-- (every earlier row is unchanged).
+WHERE EXISTS (
+  SELECT 1
+  FROM {{ ref(rows_from) }} AS replaced
+  WHERE replaced.dbt_visitor_id = sessions.dbt_visitor_id AND sessions.timestamp >= replaced.replace_from
+)
+{%- endif %}

@@ -225,6 +225,24 @@ def test_reading_the_same_rows_again_changes_nothing(tmp_path):
         assert tables(c, p) == before
 
 
+def test_only_the_rows_from_the_last_unchanged_session_on_are_replaced(tmp_path):
+    """A visitor with three sessions gains an event in the last one: only that session's rows
+    (and its session row) are replaced, and the tables equal a full rebuild."""
+    p = params()
+    at = lambda minutes: BASE + timedelta(minutes=minutes)  # noqa: E731
+    history = [(f"h{i}", "a1", None, at(m), at(600), "view") for i, m in enumerate([0, 5, 60, 70, 75, 200, 210])]
+    late = [("n1", "a1", None, at(215), at(601), "buy")]
+    with duckdb_connector(tmp_path / "j.duckdb") as c, duckdb_connector(tmp_path / "f.duckdb") as f:
+        load(c, "tracks", COLUMNS, history)
+        incremental_run(c, p)
+        c.insert_rows(p.source, COLUMNS, late)
+        summary = incremental_run(c, p).incremental
+        assert summary.visitors_affected == 1
+        assert summary.rows_replaced["dbt_mapped_tracks"] == {"removed": 2, "written": 3}
+        assert summary.rows_replaced["dbt_session_tracks"] == {"removed": 1, "written": 1}
+        assert tables(c, p) == full_rebuild(f, history + late, p)
+
+
 def test_a_source_without_received_at_cannot_run_incrementally(tmp_path):
     with duckdb_connector(tmp_path / "j.duckdb") as c:
         load(c, "tracks", [col for col in COLUMNS if col[0] != "received_at"],
