@@ -14,6 +14,12 @@ WITH moved AS (
     ON new.alias = t.alias
   WHERE {{ differs("old.dbt_visitor_id", "new.dbt_visitor_id") }}
 ),
+moved_between AS (
+  -- each moved alias at the visitor it leaves and at the one it joins
+  SELECT alias, old_visitor AS dbt_visitor_id FROM moved
+  UNION ALL
+  SELECT alias, new_visitor AS dbt_visitor_id FROM moved
+),
 events AS (
   -- the affected visitors' events as this run leaves them, each at its visitor
   SELECT m.dbt_visitor_id, e.id, e.timestamp, COALESCE(e.user_id, e.anonymous_id) AS alias
@@ -36,18 +42,12 @@ changes AS (
   JOIN {{ ref('dbt_aliases_mapping') }} AS old
     ON old.alias = COALESCE(kept.user_id, kept.anonymous_id)
   UNION ALL
-  -- ... and every event of a moved alias, at the visitor it leaves and the one it joins
-  SELECT moved.old_visitor AS dbt_visitor_id, e.timestamp
+  -- ... and every event of a moved alias, at both of its visitors
+  SELECT moved_between.dbt_visitor_id, e.timestamp
   FROM events AS e
-  JOIN moved
-    ON moved.alias = e.alias
-  WHERE moved.old_visitor IS NOT NULL
-  UNION ALL
-  SELECT moved.new_visitor AS dbt_visitor_id, e.timestamp
-  FROM events AS e
-  JOIN moved
-    ON moved.alias = e.alias
-  WHERE moved.new_visitor IS NOT NULL
+  JOIN moved_between
+    ON moved_between.alias = e.alias
+  WHERE moved_between.dbt_visitor_id IS NOT NULL
 ),
 first_change AS (
   SELECT dbt_visitor_id, MIN(timestamp) AS changed_at

@@ -32,6 +32,17 @@ WITH `moved` AS (
         ) IS NULL
       )
     )
+), `moved_between` AS (
+  /* each moved alias at the visitor it leaves and at the one it joins */
+  SELECT
+    `alias`,
+    `old_visitor` AS `dbt_visitor_id`
+  FROM `moved`
+  UNION ALL
+  SELECT
+    `alias`,
+    `new_visitor` AS `dbt_visitor_id`
+  FROM `moved`
 ), `events` AS (
   /* the affected visitors' events as this run leaves them, each at its visitor */
   SELECT
@@ -61,24 +72,15 @@ WITH `moved` AS (
   JOIN `journey`.`dbt_aliases_mapping` AS `old`
     ON `old`.`alias` = COALESCE(`kept`.`user_id`, `kept`.`anonymous_id`)
   UNION ALL
-  /* ... and every event of a moved alias, at the visitor it leaves and the one it joins */
+  /* ... and every event of a moved alias, at both of its visitors */
   SELECT
-    `moved`.`old_visitor` AS `dbt_visitor_id`,
+    `moved_between`.`dbt_visitor_id`,
     `e`.`timestamp`
   FROM `events` AS `e`
-  JOIN `moved`
-    ON `moved`.`alias` = `e`.`alias`
+  JOIN `moved_between`
+    ON `moved_between`.`alias` = `e`.`alias`
   WHERE
-    NOT `moved`.`old_visitor` IS NULL
-  UNION ALL
-  SELECT
-    `moved`.`new_visitor` AS `dbt_visitor_id`,
-    `e`.`timestamp`
-  FROM `events` AS `e`
-  JOIN `moved`
-    ON `moved`.`alias` = `e`.`alias`
-  WHERE
-    NOT `moved`.`new_visitor` IS NULL
+    NOT `moved_between`.`dbt_visitor_id` IS NULL
 ), `first_change` AS (
   SELECT
     `dbt_visitor_id`,

@@ -41,6 +41,19 @@ WITH "moved" AS (
       )
     )
   SETTINGS prefer_column_name_to_alias = 1, join_use_nulls = 1
+), "moved_between" AS (
+  /* each moved alias at the visitor it leaves and at the one it joins */
+  SELECT
+    "alias",
+    "old_visitor" AS "dbt_visitor_id"
+  FROM "moved"
+  SETTINGS prefer_column_name_to_alias = 1
+  UNION ALL
+  SELECT
+    "alias",
+    "new_visitor" AS "dbt_visitor_id"
+  FROM "moved"
+  SETTINGS prefer_column_name_to_alias = 1
 ), "events" AS (
   /* the affected visitors' events as this run leaves them, each at its visitor */
   SELECT
@@ -73,28 +86,16 @@ WITH "moved" AS (
     ON "old"."alias" = COALESCE("kept"."user_id", "kept"."anonymous_id")
   SETTINGS prefer_column_name_to_alias = 1
   UNION ALL
-  /* ... and every event of a moved alias, at the visitor it leaves and the one it joins */
+  /* ... and every event of a moved alias, at both of its visitors */
   SELECT
-    "moved"."old_visitor" AS "dbt_visitor_id",
+    "moved_between"."dbt_visitor_id",
     "e"."timestamp"
   FROM "events" AS "e"
-  JOIN "moved"
-    ON "moved"."alias" = "e"."alias"
+  JOIN "moved_between"
+    ON "moved_between"."alias" = "e"."alias"
   WHERE
     NOT (
-      "moved"."old_visitor" IS NULL
-    )
-  SETTINGS prefer_column_name_to_alias = 1
-  UNION ALL
-  SELECT
-    "moved"."new_visitor" AS "dbt_visitor_id",
-    "e"."timestamp"
-  FROM "events" AS "e"
-  JOIN "moved"
-    ON "moved"."alias" = "e"."alias"
-  WHERE
-    NOT (
-      "moved"."new_visitor" IS NULL
+      "moved_between"."dbt_visitor_id" IS NULL
     )
   SETTINGS prefer_column_name_to_alias = 1
 ), "first_change" AS (

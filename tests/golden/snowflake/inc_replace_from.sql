@@ -32,6 +32,17 @@ WITH "MOVED" AS (
         ) IS NULL
       )
     )
+), "MOVED_BETWEEN" AS (
+  /* each moved alias at the visitor it leaves and at the one it joins */
+  SELECT
+    "ALIAS",
+    "OLD_VISITOR" AS "DBT_VISITOR_ID"
+  FROM "MOVED"
+  UNION ALL
+  SELECT
+    "ALIAS",
+    "NEW_VISITOR" AS "DBT_VISITOR_ID"
+  FROM "MOVED"
 ), "EVENTS" AS (
   /* the affected visitors' events as this run leaves them, each at its visitor */
   SELECT
@@ -61,24 +72,15 @@ WITH "MOVED" AS (
   JOIN "JOURNEY"."DBT_ALIASES_MAPPING" AS "OLD"
     ON "OLD"."ALIAS" = COALESCE("KEPT"."USER_ID", "KEPT"."ANONYMOUS_ID")
   UNION ALL
-  /* ... and every event of a moved alias, at the visitor it leaves and the one it joins */
+  /* ... and every event of a moved alias, at both of its visitors */
   SELECT
-    "MOVED"."OLD_VISITOR" AS "DBT_VISITOR_ID",
+    "MOVED_BETWEEN"."DBT_VISITOR_ID",
     "E"."TIMESTAMP"
   FROM "EVENTS" AS "E"
-  JOIN "MOVED"
-    ON "MOVED"."ALIAS" = "E"."ALIAS"
+  JOIN "MOVED_BETWEEN"
+    ON "MOVED_BETWEEN"."ALIAS" = "E"."ALIAS"
   WHERE
-    NOT "MOVED"."OLD_VISITOR" IS NULL
-  UNION ALL
-  SELECT
-    "MOVED"."NEW_VISITOR" AS "DBT_VISITOR_ID",
-    "E"."TIMESTAMP"
-  FROM "EVENTS" AS "E"
-  JOIN "MOVED"
-    ON "MOVED"."ALIAS" = "E"."ALIAS"
-  WHERE
-    NOT "MOVED"."NEW_VISITOR" IS NULL
+    NOT "MOVED_BETWEEN"."DBT_VISITOR_ID" IS NULL
 ), "FIRST_CHANGE" AS (
   SELECT
     "DBT_VISITOR_ID",
