@@ -25,8 +25,8 @@ import render_speed
 from runner import measure
 
 HERE = Path(__file__).resolve().parent
-JOBS = ("floor", "floor-lag", "journeyctl", "journeyctl-sql", "baseline")
-LABELS = {"floor": "floor", "floor-lag": "LAG floor", "journeyctl": "journeyctl",
+JOBS = ("floor", "floor-lag", "write-floor", "journeyctl", "journeyctl-sql", "baseline")
+LABELS = {"floor": "floor", "floor-lag": "LAG floor", "write-floor": "writing the tables", "journeyctl": "journeyctl",
           "journeyctl-sql": "journeyctl's SQL, bare",
           "baseline": "dbt baseline"}
 
@@ -193,15 +193,19 @@ def report(args: argparse.Namespace, data: list[dict], render: list[dict]) -> st
                 (f"Median of {args.runs} runs, each a fresh process on a fresh copy of the "
                  "events file: wall seconds / peak RSS of that process. floor = one LAG window "
                  "over all events, every column carried; LAG floor = the same window over only "
-                 "id, anonymous_id and timestamp (the least any sessionization must sort); journeyctl's SQL, bare = the statements `journeyctl run` "
+                 "id, anonymous_id and timestamp (the least any sessionization must sort); "
+                 "writing the tables = the three event-level tables' columns copied from the "
+                 "source with nothing computed (the least any implementation must write); "
+                 "journeyctl's SQL, bare = the statements `journeyctl run` "
                  "executes, run by benchmarks/runner.py in a process that imports only duckdb "
                  "(journeyctl's own share of the time and memory is the difference); "
                  "baseline = the original dbt sample project's five models "
                  "(benchmarks/baseline_dbt)."), "",
                 ("| size | shape | generated in | "
                  + " | ".join(LABELS[job] for job in JOBS)
-                 + " | journeyctl / floor | journeyctl / LAG floor | baseline / journeyctl |"),
-                "|---|---|---|" + "---|" * (len(JOBS) + 3)]
+                 + " | journeyctl / floor | journeyctl / LAG floor | writing the tables / LAG floor"
+                 + " | baseline / journeyctl |"),
+                "|---|---|---|" + "---|" * (len(JOBS) + 4)]
         for d in data:
             r = d["results"]
             gen = "cached" if d["generate_seconds"] is None else f"{d['generate_seconds']:.1f} s"
@@ -209,6 +213,7 @@ def report(args: argparse.Namespace, data: list[dict], render: list[dict]) -> st
                        + " | ".join(cell(r.get(job, {})) for job in JOBS)
                        + f" | {ratio(r.get('journeyctl'), r.get('floor'))}"
                        + f" | {ratio(r.get('journeyctl'), r.get('floor-lag'))}"
+                       + f" | {ratio(r.get('write-floor'), r.get('floor-lag'))}"
                        + f" | {ratio(r.get('baseline'), r.get('journeyctl'))} |")
         out += ["", "### Stages (medians, from each run's JSON summary)", "",
                 ("Peak RSS so far: the process's peak after the stage (runner.py jobs only), "

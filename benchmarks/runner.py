@@ -11,7 +11,7 @@ in the same shape as `journeyctl run --format json`:
 (peak_rss_mb: the process's peak RSS so far, read after the stage). bench.py starts it in a
 fresh process per run and measures that process's wall time and RSS.
 
-Usage: python benchmarks/runner.py {floor,floor-lag,baseline,journeyctl-sql} --db events.duckdb
+Usage: python benchmarks/runner.py {floor,floor-lag,write-floor,baseline,journeyctl-sql} --db events.duckdb
        [--plan plan.json] [--memory-limit 2GB]
 journeyctl-sql runs the plan `journeyctl render --dialect duckdb --format json` printed: the
 same statements as `journeyctl run`, without journeyctl's own Python in the process.
@@ -44,6 +44,18 @@ FLOOR_SQL = ("SELECT *, LAG(timestamp) OVER (PARTITION BY COALESCE(user_id, anon
 FLOOR_LAG_SQL = ("SELECT id, anonymous_id, timestamp, LAG(timestamp) OVER (PARTITION BY "
                  "COALESCE(user_id, anonymous_id) ORDER BY timestamp, id) AS previous_timestamp "
                  "FROM tracks")
+# The least any implementation of the contract must write: the three event-level tables' columns
+# (dbt_tracks_flow with journey length 5), copied from the source with nothing computed.
+VISITOR = "COALESCE(user_id, anonymous_id)"
+WRITE_FLOOR = {
+    "dbt_mapped_tracks": f"SELECT id AS event_id, anonymous_id, {VISITOR} AS dbt_visitor_id, timestamp, "
+                         "event, 0.0 AS idle_time_minutes FROM tracks",
+    "dbt_track_facts": f"SELECT anonymous_id, timestamp, id AS event_id, event, '1 - ' || {VISITOR} AS "
+                       f"session_id, {VISITOR} AS dbt_visitor_id, 1 AS track_sequence_number FROM tracks",
+    "dbt_tracks_flow": f"SELECT id AS event_id, '1 - ' || {VISITOR} AS session_id, 1 AS "
+                       f"track_sequence_number, event, {VISITOR} AS dbt_visitor_id, timestamp, "
+                       "event AS event_2, event AS event_3, event AS event_4, event AS event_5 FROM tracks",
+}
 # {{ ref('x') }} / {{ source('s', 'x') }} -> x: the dbt models become plain DuckDB SQL.
 DBT_CALL = re.compile(r"\{\{\s*(?:ref|source)\((?:[^)]*,)?\s*['\"](\w+)['\"]\s*\)\s*\}\}")
 
@@ -114,6 +126,9 @@ def stages(job: str, plan: str | None = None) -> list[tuple[str, str | None, lis
     if job == "baseline":
         return [(model, model, [f"CREATE OR REPLACE TABLE {model} AS {baseline_sql(model)}"])
                 for model in BASELINE_MODELS]
+    if job == "write-floor":
+        return [(f"write {table}", table, [f"CREATE OR REPLACE TABLE {table} AS {sql}"])
+                for table, sql in WRITE_FLOOR.items()]
     if job == "journeyctl-sql":
         return [(step["stage"], step.get("table"), step["sql"])
                 for step in json.loads(Path(plan).read_text())]
@@ -133,8 +148,9 @@ def run(job: str, db: str, memory_limit: str | None = None, threads: int | None 
                             ("temp_directory", temp_dir)):
             if value:
                 con.execute(f"SET {name} = '{value}'")
-        if job == "journeyctl-sql":  # as journeyctl's duckdb target sets it by default
+        if job in ("journeyctl-sql", "write-floor"):  # as journeyctl's duckdb target sets them
             con.execute("SET disabled_compression_methods = 'dict_fsst'")
+            con.execute("SET preserve_insertion_order = false")
         for stage, table, statements in stages(job, plan):
             began = time.perf_counter()
             for sql in statements:
@@ -150,7 +166,7 @@ def run(job: str, db: str, memory_limit: str | None = None, threads: int | None 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("job", choices=("floor", "floor-lag", "baseline", "journeyctl-sql"))
+    parser.add_argument("job", choices=("floor", "floor-lag", "write-floor", "baseline", "journeyctl-sql"))
     parser.add_argument("--db", required=True, help="DuckDB file holding a `tracks` table")
     parser.add_argument("--plan", help="journeyctl-sql: the JSON of `journeyctl render --format json`")
     parser.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 2GB")
