@@ -26,7 +26,8 @@ from runner import measure
 
 HERE = Path(__file__).resolve().parent
 JOBS = ("floor", "floor-lag", "write-floor", "journeyctl", "journeyctl-sql", "baseline")
-LABELS = {"floor": "floor", "floor-lag": "LAG floor", "write-floor": "writing the tables", "journeyctl": "journeyctl",
+LABELS = {"floor": "floor", "floor-lag": "LAG floor", "write-floor": "writing the tables",
+          "journeyctl": "journeyctl",
           "journeyctl-sql": "journeyctl's SQL, bare",
           "baseline": "dbt baseline"}
 

@@ -50,9 +50,8 @@ EVENTS = "journeyctl_events"
 ALIASES = "dbt_aliases_mapping"
 FOLDER = "incremental"
 REPLACE_FROM = "inc_replace_from"
-ROW_KEY = {"dbt_session_tracks": ("session_id", "session_start_at")}
-"""A published event table's key and time columns, by which its rows are replaced (by default
-`event_id` and `timestamp`)."""
+SESSION_ROW_KEY = ("session_id", "session_start_at")
+EVENT_ROW_KEY = ("event_id", "timestamp")
 Report = Callable[[str], None]
 
 
@@ -223,11 +222,17 @@ def _in_query(column: str, table: TableName) -> exp.Expression:
     return exp.column(column).isin(query=exp.select(column).from_(table.to_table()))
 
 
+def _row_key(table: TableName) -> tuple[str, str]:
+    """A published event table's key and time columns, by which its rows are replaced: one row
+    per session in dbt_session_tracks, per event in the others."""
+    return SESSION_ROW_KEY if table.name == "dbt_session_tracks" else EVENT_ROW_KEY
+
+
 def _replaced(table: TableName, replace_from: TableName, own: str) -> tuple[exp.Table, exp.Expression]:
     """What picks the rows of a published event table that a run replaces: each affected
     visitor's rows from its `replace_from` time on (sessions by their start). A join: the
     replaced visitors, and the condition on them and the table (named `own` in the query)."""
-    time = ROW_KEY.get(table.name, ("event_id", "timestamp"))[1]
+    time = _row_key(table)[1]
     return replace_from.to_table().as_("replaced"), exp.and_(
         exp.column("dbt_visitor_id", "replaced").eq(exp.column("dbt_visitor_id", own)),
         exp.column(time, own) >= exp.column("replace_from", "replaced"))
@@ -244,7 +249,7 @@ def _delete_replaced(dialect: Dialect, table: TableName, replace_from: TableName
     if dialect.delete_using:  # the target cannot take an alias everywhere (Redshift)
         replaced, on = _replaced(table, replace_from, table.name)
         return exp.Delete(this=table.to_table(), using=[replaced], where=exp.Where(this=on))
-    key = ROW_KEY.get(table.name, ("event_id", "timestamp"))[0]
+    key = _row_key(table)[0]
     replaced, on = _replaced(table, replace_from, "t")
     rows = exp.select(exp.column(key, "t")).from_(table.to_table().as_("t")).join(replaced, on=on)
     return exp.delete(table.to_table(), where=exp.column(key).isin(query=rows))
