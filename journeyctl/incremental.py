@@ -5,8 +5,9 @@ run over the same source rows. Rather than patching numbers (offsets, session me
 finds the *affected visitors* and recomputes each one's whole history with the pipeline's own
 stage templates, restricted to them; the rows that changed are then replaced in one transaction:
 
-1. `incremental/` templates, into this run's staging tables: the rows loaded since the
-   high-water mark minus the lookback (`inc_batch`); the ids whose counted copy (rule 2,
+1. `incremental/` templates, into this run's staging tables (on DuckDB, in an in-memory
+   scratch database: they need no durability, as a rerun rebuilds them): the rows loaded
+   since the high-water mark minus the lookback (`inc_batch`); the ids whose counted copy (rule 2,
    weighed against the kept copy) is new or changed (`inc_changes`); every id such an event
    names, old version and new (`inc_touched`: the only aliases whose visitor can move); their
    new mapping (`inc_alias_delta`); the old and new visitor of each (`inc_visitors`); all
@@ -19,7 +20,7 @@ stage templates, restricted to them; the rows that changed are then replaced in 
    rows from each visitor's replace_from on, so numbering still starts at each history's start.
 3. One transaction: delete those visitors' rows from their replace_from on and insert the
    recomputed ones, update the kept events (`journeyctl_events`) and move the state
-   (`journeyctl_state`); where DDL is transactional, drop the run's working tables too. A
+   (`journeyctl_state`); where DDL is transactional, drop the run's working tables there too. A
    concurrent run that applied first is detected (the state row it replaced is gone) and this
    one rolls back.
 
@@ -144,18 +145,21 @@ def _increment(connector: Connector, params: PipelineParams, select: tuple[str, 
     main = dependency_order(render_templates(params.template_params()).values())
     published = [t.name for t in main if t.published]
     chosen = set(select_stages(main, select))
+    scratch = connector.scratch_schema(params.schema)
+    staging = scratch or params.schema
     changes = render_plan(params, dialect, staging_suffix=suffix, folder=FOLDER, outside=published,
-                          run_vars={"run_id": run_id, "state_has_mark": state.has_mark})
+                          run_vars={"run_id": run_id, "state_has_mark": state.has_mark},
+                          staging_schema=staging)
 
     def staged(stage: str) -> TableName:
-        return params.table_for(stage + suffix)
+        return TableName((*staging.parts, stage + suffix))
 
     journeys = render_plan(
         dataclasses.replace(params, source=staged("inc_events"), timestamp_column="timestamp",
                             incremental=False), dialect,
         ("journey_events+",), suffix, outside=[REPLACE_FROM],
         inputs={ALIASES: staged("inc_mapping"), REPLACE_FROM: staged(REPLACE_FROM)},
-        run_vars={"rows_from": REPLACE_FROM})
+        run_vars={"rows_from": REPLACE_FROM}, staging_schema=staging)
     event_tables = [s for s in journeys.steps if s.published and s.stage in chosen]
     whole = set(published) <= chosen  # else only the chosen tables move; state and kept events stay
 
@@ -176,9 +180,9 @@ def _increment(connector: Connector, params: PipelineParams, select: tuple[str, 
 
     publish = [connector.render(s) for s in apply]
     cleanup = [*changes.cleanup, *journeys.cleanup, *connector.drop_statements(s.table for s in event_tables)]
-    if connector.transactional_ddl:
-        # The working tables go in the same commit, so the checkpoint after it (DuckDB) has
-        # none of them to write out.
+    if connector.transactional_ddl and scratch is None:
+        # The working tables go in the same commit: a run killed right after it leaves none
+        # behind. (Scratch ones are in another database, which that transaction cannot write.)
         publish, cleanup = [*publish, *cleanup], []
     reads_changes = ("inc_events", "inc_mapping", REPLACE_FROM)  # the journey stages' inputs
     plan = Plan(dialect=dialect, params=params, setup=changes.setup,

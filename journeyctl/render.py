@@ -322,13 +322,15 @@ def render_query(relative_path: str, params: PipelineParams, dialect: Dialect, *
 def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...] = (),
                 staging_suffix: str = "", *, folder: str = "", outside: Iterable[str] = (),
                 inputs: Mapping[str, TableName] | None = None,
-                run_vars: Mapping[str, object] | None = None) -> Plan:
+                run_vars: Mapping[str, object] | None = None,
+                staging_schema: SchemaName | None = None) -> Plan:
     """Render the chosen stages (all by default) of `folder` for `dialect`, in dependency order.
 
     With a `staging_suffix`, the chosen stages build (and read each other from)
-    suffixed tables; other stages (and the `outside` names a folder's stages may ref)
-    are read from their published tables, or from the table `inputs` names for them.
-    `run_vars` are what the templates may know of this run (its run_id; what its state said).
+    suffixed tables, in `staging_schema` (default: the output schema); other stages (and the
+    `outside` names a folder's stages may ref) are read from their published tables, or from
+    the table `inputs` names for them. `run_vars` are what the templates may know of this run
+    (its run_id; what its state said).
     """
     templates = render_templates(params.template_params() | dict(run_vars or {}), folder, outside)
     trees = {name: parse_template(t) for name, t in templates.items()}
@@ -337,14 +339,17 @@ def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...
                                after={name: to.after for name, to in takeovers.items()})
     chosen = set(select_stages(ordered, select))
     inputs = inputs or {}
+    staging = staging_schema or params.schema
 
     def table_for(stage: str) -> TableName:
         if stage in inputs:
             return inputs[stage]
-        return params.table_for(stage + staging_suffix if stage in chosen else stage)
+        if stage in chosen:
+            return TableName((*staging.parts, stage + staging_suffix))
+        return params.table_for(stage)
 
     def input_table(t: RenderedTemplate) -> TableName | None:
-        return params.table_for(f"{t.name}__input{staging_suffix}") if t.procedure else None
+        return TableName((*staging.parts, f"{t.name}__input{staging_suffix}")) if t.procedure else None
 
     def statements(t: RenderedTemplate) -> list[str]:
         where = f"stage {t.name} ({t.path.name}), dialect {dialect.name}"
@@ -356,7 +361,6 @@ def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...
             built = dialect.build_table((input_table(t) or table_for(t.name)).to_table(), query)
         return [generate(s, dialect, where) for s in built]
 
-    create_schema = exp.Create(this=params.schema.to_table(), kind="SCHEMA", exists=True)
     steps = [
         Step(stage=t.name, description=t.description, inputs=t.inputs, published=t.published,
              template=t.path, table=table_for(t.name), published_table=params.table_for(t.name),
@@ -369,7 +373,9 @@ def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...
     ]
     taken_over = {s.takes_over for s in steps}
     working = [s.table.to_table() for s in steps if not s.published and s.stage not in taken_over]
+    schemas = dict.fromkeys([params.schema, staging])
     return Plan(dialect=dialect, params=params, steps=steps,
-                setup=[generate(create_schema, dialect, "setup")],
+                setup=[generate(exp.Create(this=s.to_table(), kind="SCHEMA", exists=True), dialect, "setup")
+                       for s in schemas],
                 cleanup=[generate(drop_table(t), dialect, "cleanup")
                          for t in working])

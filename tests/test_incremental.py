@@ -313,7 +313,8 @@ def test_a_run_that_another_run_overtook_rolls_back(tmp_path):
 ])
 def test_a_killed_incremental_run_leaves_the_tables_and_the_next_run_completes(at, tmp_path):
     """SIGKILL at a point of an incremental run: the tables and the state are as before it (an open
-    transaction is never half-applied), and the next run makes them equal a full rebuild."""
+    transaction is never half-applied), no working table is left in the file, and the next run
+    makes the tables equal a full rebuild."""
     from tests.test_safe_runs_warehouses import Held
     w = Warehouse("duckdb", {"path": "journey.duckdb"}, source="tracks", schema="journey",
                   base_dir=tmp_path)
@@ -327,6 +328,7 @@ def test_a_killed_incremental_run_leaves_the_tables_and_the_next_run_completes(a
     assert held.kill() < 0
     with w.connector() as c:
         assert tables(c, w.params()) == before
+        assert staging_tables(c, w.params().schema) == []  # its working tables were in memory
     result = journeyctl(config, "run", "--incremental", "--test")
     assert result.exit_code == 0, result.stderr
     assert "recomputing" in result.stderr  # incremental again, not a rebuild

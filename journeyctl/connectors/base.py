@@ -241,6 +241,11 @@ class Connector(ABC):
                 pass
             raise
 
+    def scratch_schema(self, schema: SchemaName) -> SchemaName | None:
+        """A schema for an incremental run's working tables that need no durability (read by
+        this connection only, rebuilt by a rerun), beside `schema`; None to keep them in it."""
+        return None
+
     def drop_statements(self, tables: Iterable[TableName]) -> list[str]:
         return [self.render(drop_table(t.to_table())) for t in tables]
 

