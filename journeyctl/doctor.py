@@ -15,7 +15,6 @@ from journeyctl.config import Config
 from journeyctl.connectors import connect
 from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError, ExecutionError, JourneyError
-from journeyctl.names import TableName
 from journeyctl.render import PipelineParams, render_plan
 from journeyctl.runner import STAGING_MARK, check_source, required_columns
 
@@ -113,7 +112,7 @@ def _check_source(connector: Connector, params: PipelineParams) -> Check:
 
 def _check_output_schema(connector: Connector, params: PipelineParams, setup: list[str]) -> Check:
     """Create the schema (as a run would) and a throw-away table in it, then drop that."""
-    probe = TableName((*params.schema.parts, f"journeyctl_debug{STAGING_MARK}{secrets.token_hex(4)}"))
+    probe = params.schema.table(f"journeyctl_debug{STAGING_MARK}{secrets.token_hex(4)}")
     try:
         for sql in setup:
             connector.execute(sql)

@@ -152,7 +152,7 @@ def _increment(connector: Connector, params: PipelineParams, select: tuple[str, 
                           staging_schema=staging)
 
     def staged(stage: str) -> TableName:
-        return TableName((*staging.parts, stage + suffix))
+        return staging.table(stage + suffix)
 
     journeys = render_plan(
         dataclasses.replace(params, source=staged("inc_events"), timestamp_column="timestamp",

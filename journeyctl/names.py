@@ -62,10 +62,6 @@ class TableName:
     def name(self) -> str:
         return self.parts[-1]
 
-    def in_schema(self, schema: SchemaName, name: str) -> TableName:
-        """`name` placed in `schema` (which may carry a catalog)."""
-        return TableName((*schema.parts, name))
-
     def to_table(self) -> exp.Table:
         *qualifiers, table = self.parts
         catalog, db = ([None] * (2 - len(qualifiers)) + qualifiers)[-2:]
@@ -96,6 +92,10 @@ class SchemaName:
             this=exp.to_identifier(db),
             db=exp.to_identifier(catalog[0]) if catalog else None,
         )
+
+    def table(self, name: str) -> TableName:
+        """The table `name` in this schema (with its catalog, if any)."""
+        return TableName((*self.parts, name))
 
     def __str__(self) -> str:
         return ".".join(self.parts)

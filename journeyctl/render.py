@@ -84,7 +84,7 @@ class PipelineParams:
         }
 
     def table_for(self, stage: str) -> TableName:
-        return TableName((*self.schema.parts, stage))
+        return self.schema.table(stage)
 
     def source_relation(self, table: exp.Table | None = None) -> exp.Expression:
         """What the templates' source() reads: the source `table` (by default, params.source) or,
@@ -345,11 +345,11 @@ def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...
         if stage in inputs:
             return inputs[stage]
         if stage in chosen:
-            return TableName((*staging.parts, stage + staging_suffix))
+            return staging.table(stage + staging_suffix)
         return params.table_for(stage)
 
     def input_table(t: RenderedTemplate) -> TableName | None:
-        return TableName((*staging.parts, f"{t.name}__input{staging_suffix}")) if t.procedure else None
+        return staging.table(f"{t.name}__input{staging_suffix}") if t.procedure else None
 
     def statements(t: RenderedTemplate) -> list[str]:
         where = f"stage {t.name} ({t.path.name}), dialect {dialect.name}"

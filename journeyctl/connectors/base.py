@@ -256,7 +256,7 @@ class Connector(ABC):
                                    catalog=schema.parts[0] if len(schema.parts) == 2 else None))
                  .where(exp.func("lower", exp.column("table_schema"))
                         .eq(exp.Literal.string(schema.parts[-1].lower()))))
-        return [TableName((*schema.parts, str(name))) for (name,) in self.query(self.render(query))]
+        return [schema.table(str(name)) for (name,) in self.query(self.render(query))]
 
     # --- loading ----------------------------------------------------------------
     def create_table(self, table: TableName, columns: Sequence[tuple[str, str]]) -> None:

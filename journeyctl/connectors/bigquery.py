@@ -149,7 +149,7 @@ class BigQueryConnector(Connector):
         parts = schema.parts if len(schema.parts) == 2 else (self.settings["project"], *schema.parts)
         dataset = ".".join(parts)
         try:
-            return [TableName((*schema.parts, t.table_id))
+            return [schema.table(t.table_id)
                     for t in self.client.list_tables(dataset, timeout=self.timeout)]
         except api_exceptions.NotFound:
             return []

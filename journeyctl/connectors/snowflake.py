@@ -126,7 +126,7 @@ class SnowflakeConnector(Connector):
         query = (exp.select("table_name")
                  .from_(exp.table_("tables", db="information_schema", catalog=catalog[0] if catalog else None))
                  .where(exp.column("table_schema").eq(exp.Literal.string(self._normalised(name)))))
-        return [TableName((*schema.parts, str(t))) for (t,) in self.query(self.render(query))]
+        return [schema.table(str(t)) for (t,) in self.query(self.render(query))]
 
     # --- publishing ---------------------------------------------------------------
     def publish_statements(self, pairs: Sequence[tuple[TableName, TableName]]) -> list[str]:

@@ -240,7 +240,7 @@ class SparkConnector(Connector):
         name = self.render(schema.to_table())  # the catalog API parses names as the SQL does
         if not self.session.catalog.databaseExists(name):
             return []
-        return [TableName((*schema.parts, t.name)) for t in self.session.catalog.listTables(name)
+        return [schema.table(t.name) for t in self.session.catalog.listTables(name)
                 if not t.isTemporary]
 
     # --- publishing ---------------------------------------------------------------
