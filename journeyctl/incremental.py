@@ -1,23 +1,25 @@
 """Incremental runs: recompute only the visitors that newly loaded source rows touch.
 
 The contract asks that any sequence of incremental runs leave the five tables equal to a full
-run over the same source rows. Rather than patching numbers (offsets, session merges), a run
-finds the *affected visitors* and recomputes each one's whole history with the pipeline's own
-stage templates, restricted to them; the rows that changed are then replaced in one transaction:
+run over the same source rows. Rather than patching rows, a run finds the *affected visitors*
+and recomputes each one's rows from a point before which nothing changes, with the pipeline's
+own stage templates restricted to them; the rows that changed are then replaced in one
+transaction:
 
 1. `incremental/` templates, into this run's staging tables (on DuckDB, in an in-memory
    scratch database: they need no durability, as a rerun rebuilds them): the rows loaded
    since the high-water mark minus the lookback (`inc_batch`); the ids whose counted copy (rule 2,
    weighed against the kept copy) is new or changed (`inc_changes`); every id such an event
    names, old version and new (`inc_touched`: the only aliases whose visitor can move); their
-   new mapping (`inc_alias_delta`); the old and new visitor of each (`inc_visitors`); all
-   the events of those visitors as they will be (`inc_events`); and, for each visitor whose
-   events change, the time its rows are replaced from (`inc_replace_from`): the start of its
-   last session before its earliest changed event. Nothing before that event changes, so
-   neither does any row before that session (its gaps, numbers, next events, next session).
+   new mapping (`inc_alias_delta`); the old and new visitor of each (`inc_visitors`); for each
+   visitor whose events change, the time its rows are replaced from (`inc_replace_from`): the
+   start of its last session before its earliest changed event. Nothing before that event
+   changes, so neither does any row before that session, and the published tables already
+   hold what the rows after it are counted on from: the sessions before it, and the visitor's
+   event before it. Then those visitors' events from that time on, as they will be (`inc_events`).
 2. The journey stages (journey_events and the four event tables), rendered from the same
-   templates as a full run, with `inc_events` as their source; journey_events keeps only the
-   rows from each visitor's replace_from on, so numbering still starts at each history's start.
+   templates as a full run, with `inc_events` as their source; journey_events numbers each
+   visitor's sessions on from its sessions before, and takes the first gap from its event before.
 3. One transaction: delete those visitors' rows from their replace_from on and insert the
    recomputed ones, update the kept events (`journeyctl_events`) and move the state
    (`journeyctl_state`); where DDL is transactional, drop the run's working tables there too. A

@@ -80,7 +80,7 @@ class PipelineParams:
             "run_id": "",  # a run's own id, for the state it writes (render_plan's run_vars)
             "lookback_whole_hours": math.ceil(self.lookback_hours) + 1,
             "state_has_mark": False,  # incremental: the state read holds a high-water mark
-            "rows_from": "",  # incremental: the stage naming each visitor's first replaced time
+            "rows_from": "",  # incremental: the stage giving each visitor's replaced time and what precedes it
         }
 
     def table_for(self, stage: str) -> TableName:

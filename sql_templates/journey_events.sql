@@ -5,19 +5,28 @@
 {%- from "_macros.sql" import deduplicated_events, minutes_between, starts_session with context %}
 {%- set visitor_order = "PARTITION BY dbt_visitor_id ORDER BY timestamp, event_id" %}
 {%- set visitor_rows = "PARTITION BY dbt_visitor_id ORDER BY visitor_event_number" %}
+{%- set previous = "LAG(timestamp) OVER (" ~ visitor_order ~ ")" %}
+{%- set previous = "COALESCE(" ~ previous ~ ", previous_timestamp)" if rows_from else previous %}
 WITH mapped AS (
   SELECT e.id AS event_id, e.anonymous_id, m.dbt_visitor_id, e.timestamp, e.event
+    {{- ", replaced.previous_timestamp, replaced.sessions_before" if rows_from }}
   FROM ({{ deduplicated_events() }}) AS e
   JOIN {{ ref('dbt_aliases_mapping') }} AS m
     ON m.alias = COALESCE(e.user_id, e.anonymous_id)
+  {%- if rows_from %}
+  -- An incremental run: each affected visitor's events from the time its rows are replaced,
+  -- counted on from the sessions and the event before it (which this run leaves as they are)
+  JOIN {{ ref(rows_from) }} AS replaced
+    ON replaced.dbt_visitor_id = m.dbt_visitor_id
+  {%- endif %}
 ),
 ordered AS (
   -- The sort: each visitor's events in (timestamp, id) order, numbered, with the exact
   -- gap from the previous one. Only these two values are computed over the wide rows.
   SELECT
-    event_id, anonymous_id, dbt_visitor_id, timestamp, event,
+    event_id, anonymous_id, dbt_visitor_id, timestamp, event,{{ " sessions_before," if rows_from }}
     ROW_NUMBER() OVER ({{ visitor_order }}) AS visitor_event_number,
-    {{ minutes_between("LAG(timestamp) OVER (" ~ visitor_order ~ ")", "timestamp") }} AS idle_time_minutes
+    {{ minutes_between(previous, "timestamp") }} AS idle_time_minutes
   FROM mapped
 ),
 sessions AS (
@@ -27,7 +36,8 @@ sessions AS (
   SELECT
     ordered.*,
     SUM(CASE WHEN {{ starts_session("idle_time_minutes") }} THEN 1 ELSE 0 END)
-      OVER ({{ visitor_rows }} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_number,
+      OVER ({{ visitor_rows }} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+      {{- " + sessions_before" if rows_from }} AS session_number,
     MAX(CASE WHEN {{ starts_session("idle_time_minutes") }} THEN visitor_event_number END)
       OVER ({{ visitor_rows }} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_first_event_number
     {%- for k in range(1, journey_length) %},
@@ -55,12 +65,3 @@ SELECT
   END AS event_{{ k + 1 }}
   {%- endfor %}
 FROM sessions
-{%- if rows_from %}
--- An incremental run: only each affected visitor's rows from the time its rows are replaced
--- (every earlier row is unchanged).
-WHERE EXISTS (
-  SELECT 1
-  FROM {{ ref(rows_from) }} AS replaced
-  WHERE replaced.dbt_visitor_id = sessions.dbt_visitor_id AND sessions.timestamp >= replaced.replace_from
-)
-{%- endif %}

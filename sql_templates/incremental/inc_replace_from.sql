@@ -1,9 +1,9 @@
 {{ config(
-    description="Incremental: for each visitor whose events change, the time from which its rows are replaced: the start of its last session that begins before its earliest changed event, else that event's time. The events before that event are the same after this run, so every row before that time is too.",
+    description="Incremental: for each visitor whose events change, the time from which its rows are replaced (the start of its last session that begins before its earliest changed event, else that event's time), with what the rows from then on are counted from: the sessions before it and the visitor's previous event. The events before that event are the same after this run, so every row before that time is too, and the published tables already hold those numbers.",
     published=False,
 ) }}
-{%- from "_macros.sql" import differs, minutes_between, starts_session with context %}
-{%- set visitor_order = "PARTITION BY dbt_visitor_id ORDER BY timestamp, id" %}
+{%- from "_macros.sql" import differs with context %}
+{%- from "incremental/_events.sql" import next_events with context %}
 WITH moved AS (
   -- the aliases whose visitor changes: all their events leave one visitor for another
   SELECT t.alias, old.dbt_visitor_id AS old_visitor, new.dbt_visitor_id AS new_visitor
@@ -20,19 +20,17 @@ moved_between AS (
   UNION ALL
   SELECT alias, new_visitor AS dbt_visitor_id FROM moved
 ),
-events AS (
-  -- the affected visitors' events as this run leaves them, each at its visitor
-  SELECT m.dbt_visitor_id, e.id, e.timestamp, COALESCE(e.user_id, e.anonymous_id) AS alias
-  FROM {{ ref('inc_events') }} AS e
-  JOIN {{ ref('inc_mapping') }} AS m
-    ON m.alias = COALESCE(e.user_id, e.anonymous_id)
+moved_events AS (
+  -- the moved aliases' events as this run leaves them
+  SELECT COALESCE(e.user_id, e.anonymous_id) AS alias, e.timestamp
+  FROM ({{ next_events("COALESCE(user_id, anonymous_id) IN (SELECT alias FROM moved)") }}) AS e
 ),
 changes AS (
   -- where each visitor's events change: a new or changed event at its visitor ...
-  SELECT e.dbt_visitor_id, e.timestamp
-  FROM events AS e
-  JOIN {{ ref('inc_changes') }} AS changed
-    ON changed.id = e.id
+  SELECT m.dbt_visitor_id, changed.timestamp
+  FROM {{ ref('inc_changes') }} AS changed
+  JOIN {{ ref('inc_mapping') }} AS m
+    ON m.alias = COALESCE(changed.user_id, changed.anonymous_id)
   UNION ALL
   -- ... the kept version it replaces, at the visitor that version had ...
   SELECT old.dbt_visitor_id, kept.timestamp
@@ -44,7 +42,7 @@ changes AS (
   UNION ALL
   -- ... and every event of a moved alias, at both of its visitors
   SELECT moved_between.dbt_visitor_id, e.timestamp
-  FROM events AS e
+  FROM moved_events AS e
   JOIN moved_between
     ON moved_between.alias = e.alias
   WHERE moved_between.dbt_visitor_id IS NOT NULL
@@ -54,21 +52,25 @@ first_change AS (
   FROM changes
   GROUP BY dbt_visitor_id
 ),
-gaps AS (
-  -- the gaps journey_events computes; those before a visitor's first change are unchanged
+unchanged_sessions AS (
+  -- the visitor's sessions that begin before its first change, as published (they begin the
+  -- same after this run); the last of them is where its rows are replaced from
   SELECT
-    dbt_visitor_id,
-    timestamp,
-    {{ minutes_between("LAG(timestamp) OVER (" ~ visitor_order ~ ")", "timestamp") }} AS idle_time_minutes
-  FROM events
-),
-session_starts AS (
-  SELECT dbt_visitor_id, timestamp
-  FROM gaps
-  WHERE {{ starts_session("idle_time_minutes") }}
+    f.dbt_visitor_id,
+    f.changed_at,
+    MAX(s.session_start_at) AS last_start,
+    MAX(s.session_sequence_number) AS last_number
+  FROM first_change AS f
+  LEFT JOIN {{ ref('dbt_session_tracks') }} AS s
+    ON s.dbt_visitor_id = f.dbt_visitor_id AND s.session_start_at < f.changed_at
+  GROUP BY f.dbt_visitor_id, f.changed_at
 )
-SELECT f.dbt_visitor_id, COALESCE(MAX(s.timestamp), f.changed_at) AS replace_from
-FROM first_change AS f
-LEFT JOIN session_starts AS s
-  ON s.dbt_visitor_id = f.dbt_visitor_id AND s.timestamp < f.changed_at
-GROUP BY f.dbt_visitor_id, f.changed_at
+SELECT
+  u.dbt_visitor_id,
+  COALESCE(u.last_start, u.changed_at) AS replace_from,
+  CAST(COALESCE(u.last_number - 1, 0) AS BIGINT) AS sessions_before,
+  MAX(t.timestamp) AS previous_timestamp
+FROM unchanged_sessions AS u
+LEFT JOIN {{ ref('dbt_mapped_tracks') }} AS t
+  ON t.dbt_visitor_id = u.dbt_visitor_id AND t.timestamp < u.last_start
+GROUP BY u.dbt_visitor_id, u.changed_at, u.last_start, u.last_number

@@ -52,4 +52,10 @@ FROM (
     )
   SETTINGS prefer_column_name_to_alias = 1
 ) AS "e"
+JOIN "journey"."inc_mapping" AS "m"
+  ON "m"."alias" = COALESCE("e"."user_id", "e"."anonymous_id")
+JOIN "journey"."inc_replace_from" AS "r"
+  ON "r"."dbt_visitor_id" = "m"."dbt_visitor_id"
+WHERE
+  "e"."timestamp" >= "r"."replace_from"
 SETTINGS prefer_column_name_to_alias = 1;

@@ -44,4 +44,10 @@ FROM (
         "alias"
       FROM "journey"."inc_mapping"
     )
-) AS "e";
+) AS "e"
+JOIN "journey"."inc_mapping" AS "m"
+  ON "m"."alias" = COALESCE("e"."user_id", "e"."anonymous_id")
+JOIN "journey"."inc_replace_from" AS "r"
+  ON "r"."dbt_visitor_id" = "m"."dbt_visitor_id"
+WHERE
+  "e"."timestamp" >= "r"."replace_from";

@@ -43,24 +43,58 @@ WITH "MOVED" AS (
     "ALIAS",
     "NEW_VISITOR" AS "DBT_VISITOR_ID"
   FROM "MOVED"
-), "EVENTS" AS (
-  /* the affected visitors' events as this run leaves them, each at its visitor */
+), "MOVED_EVENTS" AS (
+  /* the moved aliases' events as this run leaves them */
   SELECT
-    "M"."DBT_VISITOR_ID",
-    "E"."ID",
-    "E"."TIMESTAMP",
-    COALESCE("E"."USER_ID", "E"."ANONYMOUS_ID") AS "ALIAS"
-  FROM "JOURNEY"."INC_EVENTS" AS "E"
-  JOIN "JOURNEY"."INC_MAPPING" AS "M"
-    ON "M"."ALIAS" = COALESCE("E"."USER_ID", "E"."ANONYMOUS_ID")
+    COALESCE("E"."USER_ID", "E"."ANONYMOUS_ID") AS "ALIAS",
+    "E"."TIMESTAMP"
+  FROM (
+    SELECT
+      "KEPT"."ID",
+      "KEPT"."ANONYMOUS_ID",
+      "KEPT"."USER_ID",
+      "KEPT"."TIMESTAMP",
+      "KEPT"."EVENT",
+      "KEPT"."RECEIVED_AT"
+    FROM (
+      SELECT
+        *
+      FROM "JOURNEY"."JOURNEYCTL_EVENTS"
+      WHERE
+        COALESCE("USER_ID", "ANONYMOUS_ID") IN (
+          SELECT
+            "ALIAS"
+          FROM "MOVED"
+        )
+    ) AS "KEPT"
+    LEFT JOIN "JOURNEY"."INC_CHANGES" AS "CHANGED"
+      ON "CHANGED"."ID" = "KEPT"."ID"
+    WHERE
+      "CHANGED"."ID" IS NULL
+    UNION ALL
+    SELECT
+      "ID",
+      "ANONYMOUS_ID",
+      "USER_ID",
+      "TIMESTAMP",
+      "EVENT",
+      "RECEIVED_AT"
+    FROM "JOURNEY"."INC_CHANGES"
+    WHERE
+      COALESCE("USER_ID", "ANONYMOUS_ID") IN (
+        SELECT
+          "ALIAS"
+        FROM "MOVED"
+      )
+  ) AS "E"
 ), "CHANGES" AS (
   /* where each visitor's events change: a new or changed event at its visitor ... */
   SELECT
-    "E"."DBT_VISITOR_ID",
-    "E"."TIMESTAMP"
-  FROM "EVENTS" AS "E"
-  JOIN "JOURNEY"."INC_CHANGES" AS "CHANGED"
-    ON "CHANGED"."ID" = "E"."ID"
+    "M"."DBT_VISITOR_ID",
+    "CHANGED"."TIMESTAMP"
+  FROM "JOURNEY"."INC_CHANGES" AS "CHANGED"
+  JOIN "JOURNEY"."INC_MAPPING" AS "M"
+    ON "M"."ALIAS" = COALESCE("CHANGED"."USER_ID", "CHANGED"."ANONYMOUS_ID")
   UNION ALL
   /* ... the kept version it replaces, at the visitor that version had ... */
   SELECT
@@ -76,7 +110,7 @@ WITH "MOVED" AS (
   SELECT
     "MOVED_BETWEEN"."DBT_VISITOR_ID",
     "E"."TIMESTAMP"
-  FROM "EVENTS" AS "E"
+  FROM "MOVED_EVENTS" AS "E"
   JOIN "MOVED_BETWEEN"
     ON "MOVED_BETWEEN"."ALIAS" = "E"."ALIAS"
   WHERE
@@ -88,32 +122,33 @@ WITH "MOVED" AS (
   FROM "CHANGES"
   GROUP BY
     "DBT_VISITOR_ID"
-), "GAPS" AS (
-  /* the gaps journey_events computes; those before a visitor's first change are unchanged */
+), "UNCHANGED_SESSIONS" AS (
+  /* the visitor's sessions that begin before its first change, as published (they begin the */
+  /* same after this run); the last of them is where its rows are replaced from */
   SELECT
-    "DBT_VISITOR_ID",
-    "TIMESTAMP",
-    CAST(TIMESTAMPDIFF(
-      MICROSECOND,
-      LAG("TIMESTAMP") OVER (PARTITION BY "DBT_VISITOR_ID" ORDER BY "TIMESTAMP" NULLS FIRST, "ID" NULLS FIRST),
-      "TIMESTAMP"
-    ) AS DOUBLE) / 60000000.0 AS "IDLE_TIME_MINUTES"
-  FROM "EVENTS"
-), "SESSION_STARTS" AS (
-  SELECT
-    "DBT_VISITOR_ID",
-    "TIMESTAMP"
-  FROM "GAPS"
-  WHERE
-    "IDLE_TIME_MINUTES" IS NULL OR "IDLE_TIME_MINUTES" > 30
+    "F"."DBT_VISITOR_ID",
+    "F"."CHANGED_AT",
+    MAX("S"."SESSION_START_AT") AS "LAST_START",
+    MAX("S"."SESSION_SEQUENCE_NUMBER") AS "LAST_NUMBER"
+  FROM "FIRST_CHANGE" AS "F"
+  LEFT JOIN "JOURNEY"."DBT_SESSION_TRACKS" AS "S"
+    ON "S"."DBT_VISITOR_ID" = "F"."DBT_VISITOR_ID"
+    AND "S"."SESSION_START_AT" < "F"."CHANGED_AT"
+  GROUP BY
+    "F"."DBT_VISITOR_ID",
+    "F"."CHANGED_AT"
 )
 SELECT
-  "F"."DBT_VISITOR_ID",
-  COALESCE(MAX("S"."TIMESTAMP"), "F"."CHANGED_AT") AS "REPLACE_FROM"
-FROM "FIRST_CHANGE" AS "F"
-LEFT JOIN "SESSION_STARTS" AS "S"
-  ON "S"."DBT_VISITOR_ID" = "F"."DBT_VISITOR_ID"
-  AND "S"."TIMESTAMP" < "F"."CHANGED_AT"
+  "U"."DBT_VISITOR_ID",
+  COALESCE("U"."LAST_START", "U"."CHANGED_AT") AS "REPLACE_FROM",
+  CAST(COALESCE("U"."LAST_NUMBER" - 1, 0) AS BIGINT) AS "SESSIONS_BEFORE",
+  MAX("T"."TIMESTAMP") AS "PREVIOUS_TIMESTAMP"
+FROM "UNCHANGED_SESSIONS" AS "U"
+LEFT JOIN "JOURNEY"."DBT_MAPPED_TRACKS" AS "T"
+  ON "T"."DBT_VISITOR_ID" = "U"."DBT_VISITOR_ID"
+  AND "T"."TIMESTAMP" < "U"."LAST_START"
 GROUP BY
-  "F"."DBT_VISITOR_ID",
-  "F"."CHANGED_AT";
+  "U"."DBT_VISITOR_ID",
+  "U"."CHANGED_AT",
+  "U"."LAST_START",
+  "U"."LAST_NUMBER";

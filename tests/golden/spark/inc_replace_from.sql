@@ -44,24 +44,58 @@ WITH `moved` AS (
     `alias`,
     `new_visitor` AS `dbt_visitor_id`
   FROM `moved`
-), `events` AS (
-  /* the affected visitors' events as this run leaves them, each at its visitor */
+), `moved_events` AS (
+  /* the moved aliases' events as this run leaves them */
   SELECT
-    `m`.`dbt_visitor_id`,
-    `e`.`id`,
-    `e`.`timestamp`,
-    COALESCE(`e`.`user_id`, `e`.`anonymous_id`) AS `alias`
-  FROM `journey`.`inc_events` AS `e`
-  JOIN `journey`.`inc_mapping` AS `m`
-    ON `m`.`alias` = COALESCE(`e`.`user_id`, `e`.`anonymous_id`)
+    COALESCE(`e`.`user_id`, `e`.`anonymous_id`) AS `alias`,
+    `e`.`timestamp`
+  FROM (
+    SELECT
+      `kept`.`id`,
+      `kept`.`anonymous_id`,
+      `kept`.`user_id`,
+      `kept`.`timestamp`,
+      `kept`.`event`,
+      `kept`.`received_at`
+    FROM (
+      SELECT
+        *
+      FROM `journey`.`journeyctl_events`
+      WHERE
+        COALESCE(`user_id`, `anonymous_id`) IN (
+          SELECT
+            `alias`
+          FROM `moved`
+        )
+    ) AS `kept`
+    LEFT JOIN `journey`.`inc_changes` AS `changed`
+      ON `changed`.`id` = `kept`.`id`
+    WHERE
+      `changed`.`id` IS NULL
+    UNION ALL
+    SELECT
+      `id`,
+      `anonymous_id`,
+      `user_id`,
+      `timestamp`,
+      `event`,
+      `received_at`
+    FROM `journey`.`inc_changes`
+    WHERE
+      COALESCE(`user_id`, `anonymous_id`) IN (
+        SELECT
+          `alias`
+        FROM `moved`
+      )
+  ) AS `e`
 ), `changes` AS (
   /* where each visitor's events change: a new or changed event at its visitor ... */
   SELECT
-    `e`.`dbt_visitor_id`,
-    `e`.`timestamp`
-  FROM `events` AS `e`
-  JOIN `journey`.`inc_changes` AS `changed`
-    ON `changed`.`id` = `e`.`id`
+    `m`.`dbt_visitor_id`,
+    `changed`.`timestamp`
+  FROM `journey`.`inc_changes` AS `changed`
+  JOIN `journey`.`inc_mapping` AS `m`
+    ON `m`.`alias` = COALESCE(`changed`.`user_id`, `changed`.`anonymous_id`)
   UNION ALL
   /* ... the kept version it replaces, at the visitor that version had ... */
   SELECT
@@ -77,7 +111,7 @@ WITH `moved` AS (
   SELECT
     `moved_between`.`dbt_visitor_id`,
     `e`.`timestamp`
-  FROM `events` AS `e`
+  FROM `moved_events` AS `e`
   JOIN `moved_between`
     ON `moved_between`.`alias` = `e`.`alias`
   WHERE
@@ -89,28 +123,33 @@ WITH `moved` AS (
   FROM `changes`
   GROUP BY
     `dbt_visitor_id`
-), `gaps` AS (
-  /* the gaps journey_events computes; those before a visitor's first change are unchanged */
+), `unchanged_sessions` AS (
+  /* the visitor's sessions that begin before its first change, as published (they begin the */
+  /* same after this run); the last of them is where its rows are replaced from */
   SELECT
-    `dbt_visitor_id`,
-    `timestamp`,
-    CAST(UNIX_MICROS(`timestamp`) - UNIX_MICROS(LAG(`timestamp`) OVER (PARTITION BY `dbt_visitor_id` ORDER BY `timestamp`, `id`)) AS DOUBLE) / 60000000.0 AS `idle_time_minutes`
-  FROM `events`
-), `session_starts` AS (
-  SELECT
-    `dbt_visitor_id`,
-    `timestamp`
-  FROM `gaps`
-  WHERE
-    `idle_time_minutes` IS NULL OR `idle_time_minutes` > 30
+    `f`.`dbt_visitor_id`,
+    `f`.`changed_at`,
+    MAX(`s`.`session_start_at`) AS `last_start`,
+    MAX(`s`.`session_sequence_number`) AS `last_number`
+  FROM `first_change` AS `f`
+  LEFT JOIN `journey`.`dbt_session_tracks` AS `s`
+    ON `s`.`dbt_visitor_id` = `f`.`dbt_visitor_id`
+    AND `s`.`session_start_at` < `f`.`changed_at`
+  GROUP BY
+    `f`.`dbt_visitor_id`,
+    `f`.`changed_at`
 )
 SELECT
-  `f`.`dbt_visitor_id`,
-  COALESCE(MAX(`s`.`timestamp`), `f`.`changed_at`) AS `replace_from`
-FROM `first_change` AS `f`
-LEFT JOIN `session_starts` AS `s`
-  ON `s`.`dbt_visitor_id` = `f`.`dbt_visitor_id`
-  AND `s`.`timestamp` < `f`.`changed_at`
+  `u`.`dbt_visitor_id`,
+  COALESCE(`u`.`last_start`, `u`.`changed_at`) AS `replace_from`,
+  CAST(COALESCE(`u`.`last_number` - 1, 0) AS BIGINT) AS `sessions_before`,
+  MAX(`t`.`timestamp`) AS `previous_timestamp`
+FROM `unchanged_sessions` AS `u`
+LEFT JOIN `journey`.`dbt_mapped_tracks` AS `t`
+  ON `t`.`dbt_visitor_id` = `u`.`dbt_visitor_id`
+  AND `t`.`timestamp` < `u`.`last_start`
 GROUP BY
-  `f`.`dbt_visitor_id`,
-  `f`.`changed_at`;
+  `u`.`dbt_visitor_id`,
+  `u`.`changed_at`,
+  `u`.`last_start`,
+  `u`.`last_number`;
