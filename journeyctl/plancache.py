@@ -43,27 +43,29 @@ def cache_dir() -> Path | None:
     return folder if private and info.st_uid == getuid() else None
 
 
-def plan_key(params: PipelineParams, dialect: Dialect, select: tuple[str, ...]) -> str:
-    digest = hashlib.sha256(repr((params, dialect.name, select, sqlglot.__version__,
-                                  jinja2.__version__)).encode())
+def plan_key(params: PipelineParams, dialect: Dialect, select: tuple[str, ...], options: dict) -> str:
+    digest = hashlib.sha256(repr((params, dialect.name, select, sorted(options.items()),
+                                  sqlglot.__version__, jinja2.__version__)).encode())
     for root in (PACKAGE_DIR, stages.template_dir()):
         for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".sql")):
             digest.update(str(path).encode() + b"\0" + path.read_bytes())  # Steps keep paths
     return digest.hexdigest()
 
 
-def cached_render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...] = ()) -> Plan:
-    """render_plan(params, dialect, select), read back when nothing it depends on changed."""
+def cached_render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...] = (),
+                       **options) -> Plan:
+    """render_plan(params, dialect, select, **options), read back when nothing it depends on
+    changed. Only for plans that do not name a run: each run's own would never be read again."""
     folder = cache_dir()
     if folder is None:
-        return render_plan(params, dialect, select)
-    path = folder / f"{plan_key(params, dialect, select)}.pickle"
+        return render_plan(params, dialect, select, **options)
+    path = folder / f"{plan_key(params, dialect, select, options)}.pickle"
     try:
         setup, steps, cleanup = pickle.loads(path.read_bytes())
         return Plan(dialect=dialect, params=params, setup=setup, steps=steps, cleanup=cleanup)
     except Exception:  # a miss, or an unreadable entry: either way, render afresh
         pass
-    plan = render_plan(params, dialect, select)
+    plan = render_plan(params, dialect, select, **options)
     written = folder / f"{path.name}.{os.getpid()}"  # then renamed: readers never see half a file
     try:
         written.write_bytes(pickle.dumps((plan.setup, plan.steps, plan.cleanup)))

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
+from journeyctl import plancache
 from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError, ExecutionError
 from journeyctl.incremental import STATE, plan_incremental_run
@@ -241,6 +242,24 @@ def test_only_the_rows_from_the_last_unchanged_session_on_are_replaced(tmp_path)
         assert summary.rows_replaced["dbt_mapped_tracks"] == {"removed": 2, "written": 3}
         assert summary.rows_replaced["dbt_session_tracks"] == {"removed": 1, "written": 1}
         assert tables(c, p) == full_rebuild(f, history + late, p)
+
+
+def test_plans_in_a_private_scratch_schema_are_kept_between_runs(tmp_path, monkeypatch):
+    """On DuckDB the working tables' names carry no run id, so the second run with the same
+    settings reads both plans back instead of rendering them; each run still records its own id."""
+    monkeypatch.setattr(plancache, "cache_dir", lambda: tmp_path)
+    p = params()
+    with duckdb_connector(tmp_path / "j.duckdb") as c, duckdb_connector(tmp_path / "f.duckdb") as f:
+        load(c, "tracks", COLUMNS, BATCHES[0])
+        incremental_run(c, p)
+        c.insert_rows(p.source, COLUMNS, BATCHES[1])
+        incremental_run(c, p, run_id="0000000a")
+        monkeypatch.setattr(plancache, "render_plan", lambda *a, **kw: pytest.fail("rendered again"))
+        c.insert_rows(p.source, COLUMNS, BATCHES[2])
+        incremental_run(c, p, run_id="0000000b")
+        state = p.table_for(STATE).to_table()
+        assert c.query(c.render(exp.select("run_id").from_(state))) == [("0000000b",)]
+        assert tables(c, p) == full_rebuild(f, BATCHES[0] + BATCHES[1] + BATCHES[2], p)
 
 
 def test_a_source_without_received_at_cannot_run_incrementally(tmp_path):

@@ -60,6 +60,14 @@ def test_other_parameters_dialect_or_selection_miss(cache, change):
     assert len(list(cache.iterdir())) == 2
 
 
+def test_render_options_are_part_of_the_key(cache):
+    duckdb = get_dialect("duckdb")
+    for suffix in ("__a", "__b"):
+        plan = plancache.cached_render_plan(params(), duckdb, staging_suffix=suffix)
+        assert plan.script() == render_plan(params(), duckdb, staging_suffix=suffix).script()
+    assert len(list(cache.iterdir())) == 2
+
+
 def test_an_edited_template_misses(cache, templates):
     before = plancache.cached_render_plan(params(), get_dialect("duckdb"))
     facts = templates / "dbt_track_facts.sql"

@@ -7,8 +7,7 @@ SELECT
     WHEN `read`.`latest` IS NULL OR `state`.`high_water_mark` >= `read`.`latest`
     THEN `state`.`high_water_mark`
     ELSE `read`.`latest`
-  END AS `high_water_mark`,
-  '' AS `run_id`
+  END AS `high_water_mark`
 FROM `journey`.`journeyctl_state` AS `state`
 CROSS JOIN (
   SELECT
