@@ -174,7 +174,7 @@ def _increment(connector: Connector, params: PipelineParams, select: tuple[str, 
     if whole:
         apply += [exp.delete(params.table_for(STATE).to_table(),
                              where=exp.column("run_id").eq(exp.Literal.string(state.run_id))),
-                  exp.insert(exp.select(exp.Star(), exp.Literal.string(run_id)).from_(
+                  exp.insert(exp.select(exp.Star(), exp.Literal.string(run_id)).from_(  # run_id last
                       staged("inc_state").to_table()), params.table_for(STATE).to_table())]
     if ALIASES in chosen:
         apply += [_delete_in(params.table_for(ALIASES), "alias", staged("inc_touched")),
