@@ -28,7 +28,8 @@ from journeyctl.connectors import connect  # noqa: E402
 from journeyctl.identity import build_graph_aliases  # noqa: E402
 from journeyctl.names import SchemaName, TableName  # noqa: E402
 from journeyctl.render import PipelineParams  # noqa: E402
-from journeyctl.runner import execute_run, plan_run, preflight  # noqa: E402
+from journeyctl.preflight import preflight  # noqa: E402
+from journeyctl.runner import execute_run, plan_run  # noqa: E402
 
 EVENTS, OUT = TableName.parse("journey.counted_events"), TableName.parse("journey.graph_aliases")
 

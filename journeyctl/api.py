@@ -174,7 +174,7 @@ def run_statements(target: str | Connector | None = None, *, config: ConfigLike 
     """Every statement run() would execute (its data tests too, with `test`). A full run's need no
     connection; an incremental run's depend on the target's state, which is read (nothing written)."""
     from journeyctl.datatests import render_data_tests
-    from journeyctl.runner import preflight
+    from journeyctl.preflight import preflight
     setup = on_target(target, config, incremental, **params)
     if setup.incremental:
         with setup.connector:
@@ -204,7 +204,8 @@ def run(target: str | Connector | None = None, *, config: ConfigLike = None, sel
     RunResult). `report` receives progress lines (the CLI passes its stderr logger).
     """
     from journeyctl.datatests import run_data_tests
-    from journeyctl.runner import execute_run, preflight
+    from journeyctl.preflight import preflight
+    from journeyctl.runner import execute_run
     setup = on_target(target, config, incremental, **params)
     connector = setup.connector
     report(f"connecting to {connector.describe()} …")

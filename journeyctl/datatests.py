@@ -19,7 +19,8 @@ from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError, DataTestFailed, ExecutionError
 from journeyctl.identity import DEFAULT_MAX_USERS_PER_VISITOR, counted_events, graph_components
 from journeyctl.render import PipelineParams, compile_query, compile_with_tables, generate
-from journeyctl.runner import STAGING_MARK, built_journey_length, preflight
+from journeyctl.names import STAGING_MARK
+from journeyctl.preflight import built_journey_length, preflight
 from journeyctl.stages import RenderedTemplate, render_template, template_dir
 from journeyctl.textout import table
 

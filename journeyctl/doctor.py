@@ -16,7 +16,8 @@ from journeyctl.connectors import connect
 from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError, ExecutionError, JourneyError
 from journeyctl.render import PipelineParams, render_plan
-from journeyctl.runner import STAGING_MARK, check_source, required_columns
+from journeyctl.names import STAGING_MARK
+from journeyctl.preflight import check_source, required_columns
 
 ParamsFor = Callable[[Connector], PipelineParams]
 """The pipeline parameters a run on this connector would use (flags, file, defaults)."""

@@ -42,11 +42,10 @@ from sqlglot import exp
 from journeyctl.connectors.base import Connector
 from journeyctl.dialects import Dialect
 from journeyctl.errors import ConfigError, ExecutionError
-from journeyctl.names import TableName
+from journeyctl.names import STAGING_MARK, TableName
 from journeyctl.plancache import cached_render_plan
 from journeyctl.render import PipelineParams, Plan, render_plan
-from journeyctl.runner import (STAGING_MARK, IncrementalSummary, RunPlan, RunResult, plan_run,
-                               publish_statements)
+from journeyctl.runner import IncrementalSummary, RunPlan, RunResult, plan_run, publish_statements
 from journeyctl.stages import dependency_order, render_templates, select_stages
 
 STATE = "journeyctl_state"

@@ -14,6 +14,8 @@ from sqlglot import exp
 from journeyctl.errors import ConfigError
 
 _PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+STAGING_MARK = "__jc_"
+"""Marks the tables a run builds before it publishes them (`<stage>__jc_<run id>`)."""
 # A BigQuery project id or a Snowflake/Redshift database may contain hyphens.
 _CATALOG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 

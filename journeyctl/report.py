@@ -21,7 +21,7 @@ import click
 from journeyctl import __version__
 from journeyctl.connectors.base import Connector
 from journeyctl.render import PipelineParams, render_query
-from journeyctl.runner import built_journey_length
+from journeyctl.preflight import built_journey_length
 from journeyctl.textout import bar, table, share
 
 SESSIONS_PER_VISITOR_CAP = 10

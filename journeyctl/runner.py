@@ -8,7 +8,6 @@ ones exactly as they were.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import secrets
 import time
@@ -16,16 +15,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from journeyctl.connectors.base import Connector
-from journeyctl.errors import ConfigError, ExecutionError
+from journeyctl.errors import ExecutionError
 from journeyctl.identity import WORK_MARK, graph_aliases_step
-from journeyctl.render import SOURCE_COLUMNS, PipelineParams, Plan, Step, render_plan, render_query
+from journeyctl.names import STAGING_MARK
+from journeyctl.render import PipelineParams, Plan, Step, render_plan, render_query
 from journeyctl.scheduler import run_steps
-from journeyctl.stages import render_templates
 
 if TYPE_CHECKING:
     from journeyctl.datatests import DataTestRun
 
-STAGING_MARK = "__jc_"
 STAGING_PATTERN = re.compile(rf"(?i).+{STAGING_MARK}[0-9a-f]{{8}}({WORK_MARK}\w+)?")
 """A run's staging tables, and the identity graph's working tables named after them."""
 PROCEDURES = {"identity_graph": graph_aliases_step}
@@ -115,58 +113,6 @@ class RunPlan:
             *(("apply (one transaction)" if self.incremental else "publish", s) for s in self.publish),
             *(("cleanup", s) for s in self.plan.cleanup),
         ]
-
-
-def required_columns(params: PipelineParams) -> tuple[str, ...]:
-    """The source columns a run reads: RudderStack's, with the configured event time column."""
-    return (*SOURCE_COLUMNS, params.timestamp_column)
-
-
-def check_source(connector: Connector, params: PipelineParams) -> dict[str, str]:
-    """The source table's columns, after checking it can feed the pipeline (else ConfigError)."""
-    columns = connector.columns(params.source)
-    if columns is None:
-        raise ConfigError(f"source table {params.source} does not exist on {connector.describe()}",
-                          hint="check [pipeline] source in journeyctl.toml or --source; "
-                               "`journeyctl sample` loads synthetic events to try things out")
-    required = required_columns(params)
-    missing = [c for c in required if c not in columns]
-    if missing:
-        raise ConfigError(f"source table {params.source} on {connector.describe()} lacks "
-                          f"column(s): {', '.join(missing)}",
-                          hint="journeyctl reads RudderStack's (or Segment's) tracks table: "
-                               + ", ".join(required) + "; [pipeline] timestamp_column names the event time")
-    # An instant type only (the dialect's words: TIMESTAMP; ClickHouse's DateTime[64]): BigQuery's
-    # DATETIME is not accepted by TIMESTAMP_DIFF, and a text column would compare as text.
-    event_time = params.timestamp_column
-    if not any(word in columns[event_time] for word in connector.dialect.timestamp_types):
-        raise ConfigError(f"source column {params.source}.{event_time} is {columns[event_time]}, "
-                          "not a timestamp", hint="cast it in a view and point --source at the view, "
-                                                  "or name another column in [pipeline] timestamp_column")
-    return columns
-
-
-def preflight(connector: Connector, params: PipelineParams) -> PipelineParams:
-    """Check the source table on the target before any SQL runs; adapt to its columns."""
-    return dataclasses.replace(params, has_received_at="received_at" in check_source(connector, params))
-
-
-def built_journey_length(connector: Connector, params: PipelineParams) -> int:
-    """Check the published tables exist in the output schema; the journey length they were built with.
-
-    For the commands that read the built tables (`test`, `report`): a missing table is a
-    usage error (run first), told before any query fails on it.
-    """
-    published = [t.name for t in render_templates(params.template_params()).values() if t.published]
-    present = {t.name.lower() for t in connector.tables_in_schema(params.schema)}
-    missing = [name for name in published if name not in present]
-    if missing:
-        raise ConfigError(f"schema {params.schema} on {connector.describe()} lacks the journey "
-                          f"table(s) {', '.join(missing)}",
-                          hint="build them first with `journeyctl run` (or pass the --schema they are in)")
-    flow = connector.columns(params.table_for("dbt_tracks_flow")) or {}
-    steps = [int(c[len("event_"):]) for c in flow if re.fullmatch(r"event_\d+", c)]
-    return max(steps, default=1)
 
 
 def plan_run(connector: Connector, params: PipelineParams, select: tuple[str, ...] = (),

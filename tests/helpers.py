@@ -13,7 +13,8 @@ from journeyctl.connectors import connect
 from journeyctl.connectors.base import Connector
 from journeyctl.names import SchemaName, TableName
 from journeyctl.render import PipelineParams
-from journeyctl.runner import STAGING_PATTERN, execute_run, plan_run, preflight
+from journeyctl.preflight import preflight
+from journeyctl.runner import STAGING_PATTERN, execute_run, plan_run
 
 PUBLISHED = ["dbt_aliases_mapping", "dbt_mapped_tracks", "dbt_session_tracks",
              "dbt_track_facts", "dbt_tracks_flow"]

@@ -23,7 +23,8 @@ from journeyctl.errors import ConfigError, ExecutionError
 from journeyctl.incremental import STATE, plan_incremental_run
 from journeyctl.names import TableName
 from journeyctl.render import PipelineParams
-from journeyctl.runner import execute_run, plan_run, preflight
+from journeyctl.preflight import preflight
+from journeyctl.runner import execute_run, plan_run
 from tests.helpers import PUBLISHED, duckdb_connector, load, normalise, params, staging_tables
 from tests.warehouses import Warehouse, journeyctl
 

@@ -17,7 +17,8 @@ from click.testing import CliRunner
 
 from journeyctl.cli import cli
 from journeyctl.errors import ConnectionFailed, ExecutionError
-from journeyctl.runner import execute_run, plan_run, preflight
+from journeyctl.preflight import preflight
+from journeyctl.runner import execute_run, plan_run
 from journeyctl.sample import load_sample
 from tests import edge_events as E
 from tests.helpers import duckdb_connector, fingerprint, load, params, run_pipeline, staging_tables

@@ -29,7 +29,8 @@ from sqlglot import exp
 from journeyctl.cli import Redactor
 from journeyctl.errors import ExecutionError
 from journeyctl.names import TableName
-from journeyctl.runner import execute_run, plan_run, preflight
+from journeyctl.preflight import preflight
+from journeyctl.runner import execute_run, plan_run
 from tests.helpers import PUBLISHED, fingerprint, schema_tables, staging_tables
 from tests.standins import free_port
 from tests.warehouses import Warehouse, _toml, encrypted_key, journeyctl, make_warehouse

@@ -72,7 +72,8 @@ def test_concurrent_runs_build_the_same_tables_as_one_at_a_time(tmp_path):
     with duckdb_connector(tmp_path / "a.duckdb") as a, duckdb_connector(tmp_path / "b.duckdb") as b:
         load(a, "tracks", E.COLUMNS, E.ROWS)
         load(b, "tracks", E.COLUMNS, E.ROWS)
-        from journeyctl.runner import execute_run, plan_run, preflight
+        from journeyctl.preflight import preflight
+        from journeyctl.runner import execute_run, plan_run
         execute_run(a, plan_run(a, preflight(a, params())), concurrency=1)
         execute_run(b, plan_run(b, preflight(b, params())), concurrency=4)
         assert read_tables(a, params()) == read_tables(b, params())

@@ -16,7 +16,7 @@ from journeyctl import api
 from journeyctl.config import load_config
 from journeyctl.datatests import run_data_tests
 from journeyctl.errors import ConfigError
-from journeyctl.runner import preflight
+from journeyctl.preflight import preflight
 from tests import edge_events as E
 from tests.helpers import duckdb_connector, load, normalised, params, read_tables, run_pipeline
 
