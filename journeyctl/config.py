@@ -26,7 +26,9 @@ DEFAULT_SCHEMA = "journey"
 MAX_IDLE_TIMEOUT_MINUTES = 7 * 24 * 60
 MAX_JOURNEY_LENGTH = 50
 
-_TOP_KEYS = {"default_target", "pipeline", "targets"}
+ANALYSIS_KINDS = ("funnels", "paths")
+"""Saved analyses: `[funnels.NAME]`, `[paths.NAME]` (journeyctl/analysis/)."""
+_TOP_KEYS = {"default_target", "pipeline", "targets", *ANALYSIS_KINDS}
 _PIPELINE_KEYS = {"source", "schema", "idle_timeout_minutes", "journey_length", "incremental",
                   "lookback_hours", "identity", "placeholder_ids", "max_users_per_visitor",
                   "timestamp_column"}
@@ -132,6 +134,8 @@ class Config:
     pipeline: dict[str, Any]
     targets: dict[str, Target]
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    analyses: Mapping[str, Mapping[str, dict]] = field(default_factory=dict)
+    """Saved analyses by kind ("funnels", "paths") and name; their keys are checked where used."""
 
     def target(self, name: str | None) -> Target:
         name = name or self.default_target
@@ -212,8 +216,16 @@ def load_config(explicit: str | None = None, environ: Mapping[str, str] = os.env
             raise ConfigError(f"{path}: [targets.{name}] needs a type, e.g. type = \"duckdb\"")
         targets[name] = Target(name, str(body["type"]), {k: v for k, v in body.items() if k != "type"},
                                path.parent.resolve())
+    analyses = {kind: _analyses(raw.get(kind, {}), kind, path, environ) for kind in ANALYSIS_KINDS}
     default = raw.get("default_target") or (next(iter(targets)) if len(targets) == 1 else DEFAULT_TARGET)
     if not targets:
         targets[DEFAULT_TARGET] = Target(DEFAULT_TARGET, "duckdb", {"path": "journey.duckdb"})
     return Config(path=path, default_target=default, pipeline=pipeline, targets=targets,
-                  environ=environ)
+                  environ=environ, analyses=analyses)
+
+
+def _analyses(section: Any, kind: str, path: Path, environ: Mapping[str, str]) -> dict[str, dict]:
+    """`[kind.NAME]` tables, each a table of options."""
+    if not isinstance(section, dict) or not all(isinstance(v, dict) for v in section.values()):
+        raise ConfigError(f"{path}: [{kind}] must hold named tables, e.g. [{kind}.checkout]")
+    return {name: expand_env(body, f"{kind}.{name}", environ) for name, body in section.items()}

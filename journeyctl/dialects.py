@@ -110,6 +110,12 @@ def _utc_microsecond_timestamp(node: exp.Expression) -> exp.Expression:
     return utc
 
 
+def _instant_timestamp(node: exp.Expression) -> exp.Expression:
+    """A neutral TIMESTAMP is an instant; BigQuery's instant type is TIMESTAMP (sqlglot writes a
+    neutral TIMESTAMP as DATETIME, a wall-clock type that does not compare with TIMESTAMP)."""
+    return exp.DataType.build("TIMESTAMPTZ") if node.this == exp.DataType.Type.TIMESTAMP else node
+
+
 def _rename_table(node: exp.Expression) -> exp.Expression:
     """ClickHouse has no ALTER TABLE … RENAME TO; RENAME TABLE a TO b (atomic) instead."""
     actions = node.args.get("actions") or []
@@ -197,7 +203,8 @@ DIALECTS: dict[str, Dialect] = {
     d.name: d
     for d in (
         Dialect("duckdb", create_or_replace=True, default_source="tracks"),
-        Dialect("bigquery", create_or_replace=True, default_source="tracks", delete_using=False),
+        Dialect("bigquery", create_or_replace=True, default_source="tracks", delete_using=False,
+                rewrites={exp.DataType: _instant_timestamp}),
         Dialect("snowflake", create_or_replace=True, default_source="TRACKS"),
         Dialect("redshift", create_or_replace=False, default_source="tracks",
                 rewrites={exp.TimestampDiff: _timestamp_diff_as_datediff}),
