@@ -23,10 +23,12 @@ from journeyctl.config import Config, check_keys, load_config
 from journeyctl.connectors import connect
 from journeyctl.connectors.base import Connector
 from journeyctl.dialects import Dialect, get_dialect
+from journeyctl.errors import ConfigError
 from journeyctl.plancache import cached_render_plan
 from journeyctl.render import PipelineParams, Plan
 
 if TYPE_CHECKING:
+    from journeyctl.analysis.funnel import Funnel
     from journeyctl.runner import RunPlan, RunResult
 
 ConfigLike = Config | str | os.PathLike | None
@@ -219,3 +221,76 @@ def run(target: str | Connector | None = None, *, config: ConfigLike = None, sel
     if result.data_tests and not result.data_tests.passed:
         raise result.data_tests.error(result)
     return result
+
+
+def funnel_spec(steps: Funnel | Sequence[str | Sequence[str]] | None = None, *, name: str | None = None,
+                config: ConfigLike = None, **options) -> Funnel:
+    """The funnel to compute: `steps` with `options`, or the saved `[funnels.NAME]` with the
+    options given (not None, or a non-empty `exclude`) overriding its keys; a Funnel as it is."""
+    from journeyctl.analysis.common import saved
+    from journeyctl.analysis.funnel import SAVED_KEYS, Funnel
+    if isinstance(steps, Funnel):
+        return steps
+    given = {k: v for k, v in options.items() if v is not None and v != ()}
+    if name is not None:
+        body = saved(load(config), "funnels", name, SAVED_KEYS)
+        saved_steps = body.pop("steps", None)
+        if saved_steps is None:
+            raise ConfigError(f"[funnels.{name}] has no steps", hint='add steps = ["A", "B"] to it')
+        if isinstance(body.get("exclude"), str):
+            body["exclude"] = [body["exclude"]]
+        given = {**body, **given}
+        steps = steps or saved_steps
+    if steps is None:
+        raise ConfigError("give the funnel's steps, or the name of a saved funnel")
+    return Funnel.parse(steps, **given)
+
+
+def _analysis_schema(config: Config, dialect: Dialect, schema: str | None, target_schema: str | None = None):
+    """The schema of the published journey tables: --schema, the target's own, journeyctl.toml's."""
+    return pipeline_params(config, dialect, target_schema=target_schema, schema=schema).schema
+
+
+def funnel(steps: Funnel | Sequence[str | Sequence[str]] | None = None, *, name: str | None = None,
+           target: str | Connector | None = None, config: ConfigLike = None, per: str | None = None,
+           order: str | None = None, window: str | None = None, exclude: Sequence[str] = (),
+           since: str | None = None, until: str | None = None, interval: str | None = None,
+           schema: str | None = None, report: Report = lambda _: None) -> dict:
+    """A conversion funnel over the published dbt_track_facts of `target` (journey-analysis.md):
+    {"steps": [...], "time_to_convert": {...}} and, with an `interval`, "trend": [...].
+
+    `steps` are event names, or several joined by "|" (or a Funnel from funnel_spec); `name` runs a saved [funnels.NAME]
+    (the other arguments override it). `report` receives notes (a step name that never occurs,
+    with the closest names). One query on the target (two with a trend); the events stay there.
+    """
+    from journeyctl.analysis.common import check_built, event_names, missing_names_note
+    from journeyctl.analysis.funnel import funnel_result
+    cfg = load(config)
+    spec = funnel_spec(steps, name=name, config=cfg, per=per, order=order, window=window,
+                       exclude=tuple(exclude), since=since, until=until, interval=interval)
+    connector = target if isinstance(target, Connector) else connect(cfg.target(target))
+    where = _analysis_schema(cfg, connector.dialect, schema, connector.output_schema())
+    with connector:
+        check_built(connector, where)
+        for note in missing_names_note(spec.names, event_names(connector, where)):
+            report(note)
+        steps_rows = connector.query(connector.render(spec.steps_query(where)))
+        trend_rows = connector.query(connector.render(spec.trend_query(where))) if spec.interval else None
+    return funnel_result(steps_rows, trend_rows)
+
+
+def render_funnel(steps: Funnel | Sequence[str | Sequence[str]] | None = None, *, dialect: str,
+                  name: str | None = None, config: ConfigLike = None, schema: str | None = None,
+                  per: str | None = None, order: str | None = None, window: str | None = None,
+                  exclude: Sequence[str] = (), since: str | None = None, until: str | None = None,
+                  interval: str | None = None) -> str:
+    """The funnel's one query for `dialect`, without connecting: the step rows, or with an
+    `interval` the trend rows (columns in journeyctl.analysis.funnel STEP_COLUMNS / TREND_COLUMNS)."""
+    from journeyctl.analysis.common import render as render_analysis
+    cfg = load(config)
+    d = get_dialect(dialect)
+    spec = funnel_spec(steps, name=name, config=cfg, per=per, order=order, window=window,
+                       exclude=tuple(exclude), since=since, until=until, interval=interval)
+    where = _analysis_schema(cfg, d, schema)
+    tree = spec.trend_query(where) if spec.interval else spec.steps_query(where)
+    return render_analysis(tree, d, "funnel")

@@ -372,6 +372,70 @@ def report(ctx, target, schema, top, out, fmt):
 
 
 @cli.command()
+@click.argument("steps", nargs=-1, metavar="STEP STEP [STEP]... | NAME")
+@click.option("--per", help="What is counted: visitor (default) or session.")
+@click.option("--order", help="ordered (default: other events may come between steps), strict (each "
+                             "step the very next event) or any (steps in any order).")
+@click.option("--window", help="How long after the entry event a step may come: 90s, 30m, 2h, 14d, 1w "
+                              "(default 14d per visitor; per session, the session).")
+@click.option("--exclude", multiple=True, metavar="NAME[@A-B]",
+              help="Drop attempts with this event between steps A and B (default: first and last); "
+                   "ordered only. Repeatable.")
+@click.option("--since", help="Entries from this ISO date or timestamp on (UTC, inclusive).")
+@click.option("--until", help="Entries before this ISO date or timestamp (UTC, exclusive).")
+@click.option("--interval", help="Also the trend by day, week (from Monday) or month of entry (UTC).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: the funnel's numbers on stdout.")
+@click.option("--dialect", "-d", metavar="DIALECT",
+              help="Print the funnel's one SQL query for this dialect and stop (no connection): the "
+                   "step rows, or with --interval the trend rows.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write one self-contained HTML page: the steps, time to convert and trend.")
+@click.option("--target", "-t", help="Target from journeyctl.toml (default: default_target).")
+@click.option("--schema", help="Schema (BigQuery: dataset) of the journey tables (default: as `run` would use).")
+@click.option("--list", "list_only", is_flag=True, help="List the saved funnels ([funnels.NAME]) and stop.")
+@click.pass_context
+def funnel(ctx, steps, fmt, dialect, out, target, list_only, **options):
+    """Conversion funnel over the built journey tables: how many visitors get from
+    step to step, how long it takes, and where they drop off.
+
+    A step is an event name, or several joined by "|" (any of them completes it);
+    2 to 20 steps, or the NAME of a saved [funnels.NAME] in journeyctl.toml (options
+    given here override its keys). Each unit counts once, with its attempt that got
+    furthest (the earliest of those). One query on the target: the events stay there.
+
+    \b
+    Examples:
+      journeyctl funnel "Product Viewed" "Product Added" "Order Completed"
+      journeyctl funnel "Page Viewed|Product Viewed" "Order Completed" --window 2h
+      journeyctl funnel "Cart Viewed" "Checkout Started" "Order Completed" \\
+          --exclude "Product Removed@1-2" --interval week
+      journeyctl funnel "Product Viewed" "Product Added" --per session --order strict
+      journeyctl funnel checkout --since 2024-03-01 --until 2024-04-01 --format json
+      journeyctl funnel checkout --dialect snowflake > checkout.sql
+      journeyctl funnel --list
+    """
+    from journeyctl.analysis.common import saved_names
+    from journeyctl.analysis.funnel import format_text
+    config: Config = ctx.obj["config"]
+    if list_only:
+        for name, body in saved_names(config, "funnels").items():
+            click.echo(f"{name}\n    {' → '.join(map(str, body.get('steps', [])))}")
+        return
+    saved = {"name": steps[0]} if len(steps) == 1 else {"steps": list(steps) or None}
+    schema = options.pop("schema")
+    spec = api.funnel_spec(config=config, **saved, **{**options, "exclude": tuple(options["exclude"])})
+    if dialect:
+        click.echo(api.render_funnel(spec, dialect=dialect, config=config, schema=schema))
+        return
+    result = api.funnel(spec, target=open_target(ctx, target), config=config, schema=schema, report=log)
+    click.echo(json.dumps(result, indent=2) if fmt == "json" else format_text(spec, result))
+    if out:
+        from journeyctl.analysis.funnel_page import write_funnel_html
+        log(f"wrote {write_funnel_html(spec, result, out)} (opens offline)")
+
+
+@cli.command()
 @click.option("--target", "-t", help="Target from journeyctl.toml (default: default_target).")
 @click.option("--source", help="Source tracks table to check (default: as `run` would use).")
 @click.option("--schema", help="Output schema (BigQuery: dataset) to check (default: as `run` would use).")
