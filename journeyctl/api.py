@@ -263,7 +263,7 @@ def funnel(steps: Funnel | Sequence[str | Sequence[str]] | None = None, *, name:
     (the other arguments override it). `report` receives notes (a step name that never occurs,
     with the closest names). One query on the target (two with a trend); the events stay there.
     """
-    from journeyctl.analysis.common import check_built, event_names, missing_names_note
+    from journeyctl.analysis.common import check_built, event_names, missing_names_note, run_query
     from journeyctl.analysis.funnel import funnel_result
     cfg = load(config)
     spec = funnel_spec(steps, name=name, config=cfg, per=per, order=order, window=window,
@@ -274,8 +274,8 @@ def funnel(steps: Funnel | Sequence[str | Sequence[str]] | None = None, *, name:
         check_built(connector, where)
         for note in missing_names_note(spec.names, event_names(connector, where)):
             report(note)
-        steps_rows = connector.query(connector.render(spec.steps_query(where)))
-        trend_rows = connector.query(connector.render(spec.trend_query(where))) if spec.interval else None
+        steps_rows = run_query(connector, spec.steps_query(where), "funnel")
+        trend_rows = run_query(connector, spec.trend_query(where), "funnel trend") if spec.interval else None
     return funnel_result(steps_rows, trend_rows)
 
 

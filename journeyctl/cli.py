@@ -422,7 +422,10 @@ def funnel(ctx, steps, fmt, dialect, out, target, list_only, **options):
         for name, body in saved_names(config, "funnels").items():
             click.echo(f"{name}\n    {' → '.join(map(str, body.get('steps', [])))}")
         return
-    saved = {"name": steps[0]} if len(steps) == 1 else {"steps": list(steps) or None}
+    if len(steps) == 1 and steps[0] not in saved_names(config, "funnels"):
+        known = ", ".join(saved_names(config, "funnels")) or "none"
+        raise ConfigError(f"{steps[0]!r} is not a saved funnel (saved: {known}), and a funnel has 2 to 20 steps")
+    saved = {"name": steps[0]} if len(steps) == 1 else {"steps": list(steps)}
     schema = options.pop("schema")
     spec = api.funnel_spec(config=config, **saved, **{**options, "exclude": tuple(options["exclude"])})
     if dialect:

@@ -116,6 +116,29 @@ def _instant_timestamp(node: exp.Expression) -> exp.Expression:
     return exp.DataType.build("TIMESTAMPTZ") if node.this == exp.DataType.Type.TIMESTAMP else node
 
 
+def _is_week(node: exp.Expression) -> bool:
+    unit = node.args.get("unit")
+    return isinstance(unit, exp.Var) and unit.name.upper() == "WEEK"
+
+
+def _week_from_monday(node: exp.Expression) -> exp.Expression:
+    """BigQuery's WEEK begins on Sunday; ISOWEEK (as WEEK(MONDAY)) is the week the other engines
+    use, and one its emulator also translates."""
+    if _is_week(node):
+        node.set("unit", exp.var("ISOWEEK"))
+    return node
+
+
+def _week_from_iso_monday(node: exp.Expression) -> exp.Expression:
+    """Snowflake's DATE_TRUNC('WEEK') begins on the account's WEEK_START; the day minus its ISO
+    weekday − 1 is Monday on any account."""
+    if not _is_week(node):
+        return node
+    day = exp.TimestampTrunc(this=node.this.copy(), unit=exp.var("DAY"))
+    back = exp.Sub(this=exp.Literal.number(1), expression=exp.DayOfWeekIso(this=node.this.copy()))
+    return exp.DateAdd(this=day, expression=back, unit=exp.var("DAY"))
+
+
 def _rename_table(node: exp.Expression) -> exp.Expression:
     """ClickHouse has no ALTER TABLE … RENAME TO; RENAME TABLE a TO b (atomic) instead."""
     actions = node.args.get("actions") or []
@@ -204,8 +227,9 @@ DIALECTS: dict[str, Dialect] = {
     for d in (
         Dialect("duckdb", create_or_replace=True, default_source="tracks"),
         Dialect("bigquery", create_or_replace=True, default_source="tracks", delete_using=False,
-                rewrites={exp.DataType: _instant_timestamp}),
-        Dialect("snowflake", create_or_replace=True, default_source="TRACKS"),
+                rewrites={exp.DataType: _instant_timestamp, exp.TimestampTrunc: _week_from_monday}),
+        Dialect("snowflake", create_or_replace=True, default_source="TRACKS",
+                rewrites={exp.TimestampTrunc: _week_from_iso_monday}),
         Dialect("redshift", create_or_replace=False, default_source="tracks",
                 rewrites={exp.TimestampDiff: _timestamp_diff_as_datediff}),
         Dialect("postgres", create_or_replace=False, default_source="tracks",

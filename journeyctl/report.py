@@ -320,6 +320,34 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":")).replace("</", "<\\/")
 
 
+STYLE = """\
+  body { font-family: -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif;
+         margin: 0; background: #f6f7f9; color: #1f2430; }
+  header { background: #1f2430; color: #fff; padding: 18px 32px; }
+  header h1 { margin: 0; font-size: 22px; font-weight: 600; }
+  header p { margin: 4px 0 0; color: #c5cad6; font-size: 13px; }
+  main { padding: 20px 32px 40px; max-width: 1400px; }
+  .numbers { display: flex; gap: 14px; flex-wrap: wrap; margin-bottom: 18px; }
+  .number { background: #fff; border-radius: 8px; padding: 12px 18px; min-width: 150px;
+            box-shadow: 0 1px 2px rgba(0,0,0,.08); }
+  .number b { display: block; font-size: 24px; }
+  .number span { color: #5b6273; font-size: 13px; }
+  section { background: #fff; border-radius: 8px; padding: 14px 18px; margin-bottom: 18px;
+            box-shadow: 0 1px 2px rgba(0,0,0,.08); }
+  section h2 { font-size: 16px; margin: 0 0 2px; }
+  section p { margin: 0 0 8px; color: #5b6273; font-size: 13px; }
+  .grid2, .grid3 { display: grid; gap: 18px; margin-bottom: 18px; }
+  .grid2 { grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); }
+  .grid3 { grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); }
+  .grid2 section, .grid3 section { margin-bottom: 0; }
+  .chart { width: 100%; }
+  table { border-collapse: collapse; font-size: 13px; width: 100%; }
+  th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eceef2; }
+  td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+  footer { color: #8a90a0; font-size: 12px; padding: 0 32px 24px; }
+"""
+"""The pages' look (this report, the funnel page): their <style>."""
+
 PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -328,31 +356,7 @@ PAGE = """<!DOCTYPE html>
 <meta name="generator" content="journeyctl {version}">
 <title>Journey report</title>
 <style>
-  body {{ font-family: -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif;
-         margin: 0; background: #f6f7f9; color: #1f2430; }}
-  header {{ background: #1f2430; color: #fff; padding: 18px 32px; }}
-  header h1 {{ margin: 0; font-size: 22px; font-weight: 600; }}
-  header p {{ margin: 4px 0 0; color: #c5cad6; font-size: 13px; }}
-  main {{ padding: 20px 32px 40px; max-width: 1400px; }}
-  .numbers {{ display: flex; gap: 14px; flex-wrap: wrap; margin-bottom: 18px; }}
-  .number {{ background: #fff; border-radius: 8px; padding: 12px 18px; min-width: 150px;
-            box-shadow: 0 1px 2px rgba(0,0,0,.08); }}
-  .number b {{ display: block; font-size: 24px; }}
-  .number span {{ color: #5b6273; font-size: 13px; }}
-  section {{ background: #fff; border-radius: 8px; padding: 14px 18px; margin-bottom: 18px;
-            box-shadow: 0 1px 2px rgba(0,0,0,.08); }}
-  section h2 {{ font-size: 16px; margin: 0 0 2px; }}
-  section p {{ margin: 0 0 8px; color: #5b6273; font-size: 13px; }}
-  .grid2, .grid3 {{ display: grid; gap: 18px; margin-bottom: 18px; }}
-  .grid2 {{ grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); }}
-  .grid3 {{ grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); }}
-  .grid2 section, .grid3 section {{ margin-bottom: 0; }}
-  .chart {{ width: 100%; }}
-  table {{ border-collapse: collapse; font-size: 13px; width: 100%; }}
-  th, td {{ text-align: left; padding: 4px 8px; border-bottom: 1px solid #eceef2; }}
-  td.n, th.n {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
-  footer {{ color: #8a90a0; font-size: 12px; padding: 0 32px 24px; }}
-</style>
+{style}</style>
 <script>{plotly}</script>
 </head>
 <body>
@@ -442,6 +446,7 @@ def render_html(data: ReportData) -> str:
             "duration", "sessions", PALETTE[4]),
     }
     return PAGE.format(
+        style=STYLE,
         version=__version__,
         plotly=plotly_js().replace("</script", "<\\/script"),
         source=html.escape(data.source),

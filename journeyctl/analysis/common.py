@@ -163,6 +163,16 @@ def render(tree: exp.Expression, dialect: Dialect, what: str) -> str:
     return generate(tree, dialect, f"{what}, dialect {dialect.name}")
 
 
+def run_query(connector: Connector, tree: exp.Expression, what: str) -> list[tuple]:
+    """An analysis query's rows on the target; the engine's error as an ExecutionError (exit 4,
+    its SQL shown with --verbose), as a run's stage would fail."""
+    sql = render(tree, connector.dialect, what)
+    try:
+        return connector.query(sql)
+    except Exception as e:
+        raise connector.execution_error(e, sql, what) from e
+
+
 def saved(config: Config, kind: str, name: str, keys: set[str]) -> dict[str, Any]:
     """The saved analysis `[kind.name]` of journeyctl.toml, its keys checked; ConfigError if none."""
     entries = config.analyses.get(kind, {})

@@ -168,8 +168,14 @@ def _num(value: int) -> exp.Literal:
     return exp.Literal.number(value)
 
 
+def _ascending(name: str) -> exp.Ordered:
+    """ORDER BY name, as written with no NULLS clause (none of these keys is NULL where it
+    matters; BigQuery cannot say NULLS LAST in a window)."""
+    return exp.Ordered(this=_col(name), nulls_first=True)
+
+
 def _unit_order() -> list[exp.Ordered]:
-    return [exp.Ordered(this=_col(c), nulls_first=False) for c in ORDER]
+    return [_ascending(c) for c in ORDER]
 
 
 def _over(func: exp.Expression, frame: tuple | None = None, partition: str = "unit",
@@ -385,7 +391,7 @@ def _step_rows(funnel: Funnel, schema: SchemaName) -> exp.Select:
     k = len(funnel.steps)
     ctes, attempts = ATTEMPTS[funnel.order](funnel, schema)
     best = exp.Window(this=exp.RowNumber(), partition_by=[_col("unit")], order=exp.Order(expressions=[
-        exp.Ordered(this=_col("reached"), desc=True), *_unit_order()]))
+        exp.Ordered(this=_col("reached"), desc=True, nulls_first=False), *_unit_order()]))
     ctes.append(("ranked", exp.select("*", exp.alias_(best, "pick")).from_(attempts)))
     at = exp.Case(this=_col("step", "s"), ifs=[exp.If(this=_num(j), true=_col(f"at_{j}", "r"))
                                               for j in range(1, k + 1)])
@@ -396,8 +402,7 @@ def _step_rows(funnel: Funnel, schema: SchemaName) -> exp.Select:
         .from_(exp.alias_(exp.to_table("ranked"), "r", table=True))
         .join(exp.alias_(exp.to_table("steps"), "s", table=True), join_type="CROSS")
         .where(exp.EQ(this=_col("pick", "r"), expression=_num(1))))))
-    in_time = [exp.Ordered(this=_col("step_at"), nulls_first=False),
-               exp.Ordered(this=_col("step_index"), nulls_first=False)]  # "step j" is the j-th in time
+    in_time = [_ascending("step_at"), _ascending("step_index")]  # "step j" is the j-th in time
     ctes.append(("positioned", (
         exp.select("entered_at", "step_at",
                    exp.alias_(_over(exp.RowNumber(), order=in_time), "step"),
@@ -409,11 +414,10 @@ def _step_rows(funnel: Funnel, schema: SchemaName) -> exp.Select:
         exp.alias_(_when(exp.GT(this=_col("step"), expression=_num(1)),
                          seconds(microseconds_between(_col("entered_at"), _col("step_at")))), "from_first"))
         .from_("positioned")))
-    by_value = lambda v: [exp.Ordered(this=_col(v), nulls_first=False)]  # noqa: E731
     ctes.append(("ranked_durations", exp.select(
         "step", "from_previous", "from_first",
-        exp.alias_(_over(exp.RowNumber(), partition="step", order=by_value("from_previous")), "rank_previous"),
-        exp.alias_(_over(exp.RowNumber(), partition="step", order=by_value("from_first")), "rank_first"),
+        exp.alias_(_over(exp.RowNumber(), partition="step", order=[_ascending("from_previous")]), "rank_previous"),
+        exp.alias_(_over(exp.RowNumber(), partition="step", order=[_ascending("from_first")]), "rank_first"),
         exp.alias_(exp.Window(this=exp.Count(this=exp.Star()), partition_by=[_col("step")]), "n"))
         .from_("durations")))
     ctes.append(("per_step", exp.select(
@@ -430,7 +434,7 @@ def _step_rows(funnel: Funnel, schema: SchemaName) -> exp.Select:
         .from_(exp.alias_(exp.to_table("steps"), "s", table=True))
         .join(exp.alias_(exp.to_table("per_step"), "p", table=True), join_type="LEFT",
               on=exp.EQ(this=_col("step", "p"), expression=_col("step", "s")))))
-    by_step = [exp.Ordered(this=_col("step"), nulls_first=False)]
+    by_step = [_ascending("step")]
     first_units = exp.Window(this=exp.Max(this=_col("units")))  # steps are cumulative: step 1's
     previous_units = _over(exp.Lag(this=_col("units")), partition="", order=by_step)
     final = exp.select(
@@ -468,7 +472,7 @@ def _trend_rows(funnel: Funnel, schema: SchemaName) -> exp.Select:
         .from_("periods").group_by("period")))
     final = (exp.select("period", "entered", "converted",
                         exp.alias_(_ratio(_col("converted"), _col("entered")), "conversion"))
-             .from_("counted").order_by(exp.Ordered(this=_col("period"), nulls_first=False)))
+             .from_("counted").order_by(_ascending("period")))
     return _with(ctes, final)
 
 

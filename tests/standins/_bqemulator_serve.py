@@ -6,15 +6,40 @@ still lists `a` and not `b`, and after `DROP COLUMN` it still shows the column, 
 data (DuckDB underneath) has changed. BigQuery updates its catalog with the statement; so here,
 after a successful ALTER TABLE, the old entry goes and the table is registered again from DuckDB,
 by the same code the emulator runs after CREATE TABLE. Arguments are bqemulator's own.
+
+A second gap: BigQuery's `TIMESTAMP_TRUNC(ts, ISOWEEK)` (the Monday-start week) reached DuckDB
+as `DATE_TRUNC('ISOWEEK', ts)`, which DuckDB rejects; DuckDB's 'WEEK' is that same ISO week, so
+a translation rule renames the unit, as the emulator's own rules do for EXTRACT(ISOWEEK …).
 """
 
 import sqlglot
 from sqlglot import exp
 
-import bqemulator.jobs.executor as executor
-import bqemulator.scripting.interpreter as interpreter
-from bqemulator import cli
-from bqemulator.catalog import ddl_sync
+from bqemulator.sql.rules import register
+from bqemulator.sql.rules._base import TranslationRule
+
+
+@register
+class IsoWeekTruncRule(TranslationRule):
+    """DATE_TRUNC('ISOWEEK', x) → DATE_TRUNC('WEEK', x): DuckDB's week is the ISO week."""
+
+    name = "JOURNEYCTL_TRUNC_ISOWEEK"
+
+    def applies_to(self, node: exp.Expression) -> bool:
+        unit = node.args.get("unit") if isinstance(node, (exp.DateTrunc, exp.TimestampTrunc)) else None
+        return unit is not None and (unit.name or str(unit.this or "")).upper() == "ISOWEEK"
+
+    def rewrite(self, node: exp.Expression) -> exp.Expression:
+        renamed = node.copy()
+        renamed.set("unit", exp.Var(this="WEEK"))
+        return renamed
+
+
+# Imported after the rule is registered: they build their translators (with the rules) on import.
+import bqemulator.jobs.executor as executor  # noqa: E402
+import bqemulator.scripting.interpreter as interpreter  # noqa: E402
+from bqemulator import cli  # noqa: E402
+from bqemulator.catalog import ddl_sync  # noqa: E402
 
 _sync_dropped_object = ddl_sync.sync_dropped_object
 

@@ -77,8 +77,9 @@ DROPPED_STARTUP_PARAMS = {b"client_protocol_version", b"driver_version", b"os_ve
 SERVER_VERSION = b"8.0.2"  # what Redshift itself reports
 
 _COMPILED = [(re.compile(p, re.IGNORECASE), r) for p, r, _ in SHIMS]
-# String literals, quoted identifiers, comments and $$-bodies are copied untouched.
-_OPAQUE = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|\$\$.*?\$\$)""", re.DOTALL)
+# String literals, quoted identifiers, comments and $$-bodies are copied untouched. A literal may
+# hold backslash escapes (\' too), as in Redshift and the stand-in (standard_conforming_strings off).
+_OPAQUE = re.compile(r"""('(?:[^'\\]|\\.|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|\$\$.*?\$\$)""", re.DOTALL)
 
 
 def rewrite_sql(sql: str) -> str:
