@@ -37,6 +37,10 @@ Exit codes: 0 ok · 2 usage or config error · 3 connection failed ·
 4 SQL failed on the target (published tables untouched) · 5 data test failed."""
 
 
+DEMO_FUNNEL = ("Product Viewed", "Product Added", "Order Completed")
+"""The funnel `journeyctl demo` ends with (journeyctl/sample.py's event names)."""
+
+
 def log(message: str) -> None:
     click.echo(message, err=True)
 
@@ -529,8 +533,9 @@ def demo(ctx, n, database):
     """Try journeyctl end to end on your machine, no warehouse or config needed.
 
     Loads synthetic events into a local DuckDB file, builds the five journey tables,
-    prints a summary with the most common journeys and writes journey-report.html
-    (a Sankey diagram of the journeys and charts) in the current folder.
+    prints a summary with the most common journeys and a funnel (Product Viewed →
+    Product Added → Order Completed), and writes journey-report.html (a Sankey
+    diagram of the journeys and charts) in the current folder.
 
     \b
     Example:
@@ -552,8 +557,13 @@ def demo(ctx, n, database):
         print_summary(connector, params)
         page = write_html(collect(connector, params, where=f"demo: ~{n:,} synthetic events in {database}"),
                           Path("journey-report.html"))
+    from journeyctl.analysis.funnel import format_text
+    spec = api.funnel_spec(DEMO_FUNNEL)
+    click.echo(f"\n{format_text(spec, api.funnel(spec, target=connector, config=ctx.obj['config'], schema='journey'))}")
     log(f"demo finished in {time.perf_counter() - t0:.1f} s; tables are in {database}, schema {params.schema}")
     log(f"report: {page.resolve()} (open it in a browser; `journeyctl report` prints it as text)")
+    steps = " ".join(f'"{step}"' for step in DEMO_FUNNEL)
+    log(f"funnel: `journeyctl funnel {steps} --out funnel.html` draws it")
 
 
 def main() -> None:

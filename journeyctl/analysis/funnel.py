@@ -109,7 +109,7 @@ class Funnel:
                  *(f"excluding {e}" for e in self.exclusions)]
         if self.dates.since or self.dates.until:
             parts.append(f"entries from {self.dates.since or 'the start'} until {self.dates.until or 'now'}")
-        return f"({', '.join(parts)})"
+        return ", ".join(parts)
 
     @property
     def names(self) -> list[str]:
@@ -527,7 +527,7 @@ def format_text(funnel: Funnel, result: dict) -> str:
                    duration_text(r["median_seconds_from_previous"]) if i else ""]
                   for i, (r, names) in enumerate(zip(rows, funnel.steps))], align="rlrrrr")
     t = result["time_to_convert"]
-    lines = [f"funnel {funnel.describe()}", body,
+    lines = [f"funnel: {funnel.describe()}", body,
              f"\ntime to convert (entry to step {len(rows)}): {t['units']:,} unit(s), median "
              f"{duration_text(t['median_seconds'])}, average {duration_text(t['avg_seconds'])}"]
     if "trend" in result:

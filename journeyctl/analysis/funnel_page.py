@@ -80,7 +80,7 @@ def steps_figure(funnel: Funnel, steps: list[dict]) -> dict:
              "text": [share(n, first) for n in reached], "textposition": "auto",
              "hovertemplate": "%{x}<br>%{y:,} units<extra></extra>"},
             {"type": "bar", "name": "dropped off", "x": labels, "y": lost,
-             "marker": {"color": PALETTE[0], "opacity": 0.25},
+             "marker": {"color": "#c9d6e6"},
              "hovertemplate": "%{x}<br>%{y:,} units dropped off<extra></extra>"},
         ],
         "layout": {"barmode": "stack", "margin": {"l": 60, "r": 10, "t": 10, "b": 80},
@@ -123,7 +123,7 @@ def render_funnel_html(funnel: Funnel, result: dict) -> str:
     return PAGE.format(
         style=STYLE, version=__version__, plotly=plotly_js().replace("</script", "<\\/script"),
         title=html.escape(" → ".join(_label(n) for n in funnel.steps)),
-        options=html.escape(funnel.describe().strip("()")),
+        options=html.escape(funnel.describe()),
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         numbers="".join(f'<div class="number"><b>{html.escape(v)}</b><span>{k}</span></div>' for v, k in numbers),
         step_rows=step_rows, trend=trend, figures=_json(figures))
