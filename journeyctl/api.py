@@ -237,8 +237,6 @@ def funnel_spec(steps: Funnel | Sequence[str | Sequence[str]] | None = None, *, 
         saved_steps = body.pop("steps", None)
         if saved_steps is None:
             raise ConfigError(f"[funnels.{name}] has no steps", hint='add steps = ["A", "B"] to it')
-        if isinstance(body.get("exclude"), str):
-            body["exclude"] = [body["exclude"]]
         given = {**body, **given}
         steps = steps or saved_steps
     if steps is None:

@@ -208,7 +208,7 @@ NAMES = ["A", "B", "C", "X"]
 def event_sets(draw):
     events = []
     ids = draw(st.permutations(range(60)))  # event_id order unrelated to insertion: ties break by it
-    for v in range(draw(st.integers(1, 4))):
+    for v in range(draw(st.integers(1, 6))):  # enough units that medians interpolate
         for n in range(draw(st.integers(0, 9))):
             tick = draw(st.integers(0, 12))
             events.append(Event(f"v{v}", f"v{v}s{draw(st.integers(0, 1))}", BASE + tick * TICK,

@@ -145,3 +145,11 @@ def test_out_writes_a_page_that_opens_offline(facts, tmp_path):
     text = page.read_text()
     assert "Plotly.newPlot" in text and "chart-steps" in text and "chart-trend" in text
     assert "http" not in text.split("<script>")[0]
+
+
+@pytest.mark.parametrize("key", ['per = ["visitor"]', 'exclude = 3', 'order = 1', 'window = 14', 'steps = "A"'])
+def test_a_saved_funnel_with_a_bad_value_is_exit_2(facts, key):
+    facts.config.write_text(facts.config.read_text() + f'\n[funnels.bad]\nsteps = ["A", "B"]\n{key}\n'
+                            .replace('steps = ["A", "B"]\nsteps', 'steps'))
+    result = journeyctl(facts.config, "funnel", "bad")
+    assert result.exit_code == 2 and result.stderr.startswith("error: ") and "Traceback" not in result.stderr

@@ -69,9 +69,15 @@ class Funnel:
 
     @classmethod
     def parse(cls, steps: Sequence[str | Sequence[str]], *, per: str | None = None,
-              order: str | None = None, window: str | None = None, exclude: Iterable[str] = (),
+              order: str | None = None, window: str | None = None, exclude: str | Iterable[str] = (),
               since: Any = None, until: Any = None, interval: str | None = None) -> Funnel:
         """From user input (a step is "A|B" or a list of names); ConfigError naming what is wrong."""
+        for key, value in (("per", per), ("order", order), ("interval", interval)):
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(f"--{key} must be text, got {value!r}")
+        exclude = [exclude] if isinstance(exclude, str) else exclude
+        if not isinstance(exclude, (list, tuple)):
+            raise ConfigError(f"--exclude takes NAME or NAME@A-B (a list of them in journeyctl.toml), got {exclude!r}")
         per = per or "visitor"
         unit_column(per)
         order = order or "ordered"
