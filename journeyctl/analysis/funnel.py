@@ -251,10 +251,12 @@ def _entries(funnel: Funnel, names: Sequence[str]) -> exp.Expression:
     return exp.and_(is_one_of(_col("event"), names), in_range) if in_range else is_one_of(_col("event"), names)
 
 
-def _reached(k: int) -> exp.Expression:
-    """Steps reached: those with a step time."""
-    return exp.Add(this=_num(1), expression=_sum_of(
-        [_when(_not_null(_col(f"at_{j}")), _num(1), _num(0)) for j in range(2, k + 1)])) if k > 1 else _num(1)
+def _attempts(k: int, source: str, where: exp.Expression | None = None) -> tuple[str, exp.Select]:
+    """The CTE `attempts` from `source`'s step times: with `reached`, how many are not NULL."""
+    reached = _sum_of([_when(_not_null(_col(f"at_{j}")), _num(1), _num(0)) for j in range(1, k + 1)])
+    query = exp.select("unit", *ORDER, *(f"at_{j}" for j in range(1, k + 1)),
+                       exp.alias_(reached, "reached")).from_(source)
+    return "attempts", query.where(where) if where is not None else query
 
 
 def _sum_of(terms: list[exp.Expression]) -> exp.Expression:
@@ -264,8 +266,8 @@ def _sum_of(terms: list[exp.Expression]) -> exp.Expression:
     return exp.paren(total)
 
 
-def _ordered_attempts(funnel: Funnel, schema: SchemaName) -> tuple[list[tuple[str, exp.Select]], str]:
-    """CTEs ending in `attempts` (unit, timestamp, event_id, at_1..at_k, reached) for `ordered`."""
+def _ordered_attempts(funnel: Funnel, schema: SchemaName) -> list[tuple[str, exp.Select]]:
+    """`ordered`: step j is the first S(j) event after step j − 1's, within the window."""
     k = len(funnel.steps)
     excluded = list(dict.fromkeys(e.name for e in funnel.exclusions))
     xi = {name: i for i, name in enumerate(excluded)}
@@ -320,13 +322,11 @@ def _ordered_attempts(funnel: Funnel, schema: SchemaName) -> tuple[list[tuple[st
         after = exp.and_(_is_null(at_b), _not_null(_col(f"ex{n}_next")),
                          _within(funnel, _col("at_1"), _col(f"ex{n}_next")))
         conditions.append(exp.Not(this=exp.paren(exp.and_(_not_null(at_a), exp.paren(exp.or_(between, after))))))
-    attempts = exp.select("unit", *ORDER, *(f"at_{j}" for j in range(1, k + 1)),
-                          exp.alias_(_reached(k), "reached")).from_(f"step_{k}")
-    ctes.append(("attempts", attempts.where(exp.and_(*conditions)) if conditions else attempts))
-    return ctes, "attempts"
+    ctes.append(_attempts(k, f"step_{k}", exp.and_(*conditions) if conditions else None))
+    return ctes
 
 
-def _strict_attempts(funnel: Funnel, schema: SchemaName) -> tuple[list[tuple[str, exp.Select]], str]:
+def _strict_attempts(funnel: Funnel, schema: SchemaName) -> list[tuple[str, exp.Select]]:
     """`strict`: step j is the event j − 1 events after the entry, if every one between matched."""
     k = len(funnel.steps)
     leads = [exp.alias_(_over(exp.Lead(this=_col(c), offset=_num(d))), f"{c}_{d}")
@@ -337,12 +337,10 @@ def _strict_attempts(funnel: Funnel, schema: SchemaName) -> tuple[list[tuple[str
                               _within(funnel, _col("timestamp"), _col(f"timestamp_{j - 1}"))))
         at.append(exp.alias_(_when(exp.and_(*[c.copy() for c in chain]), _col(f"timestamp_{j - 1}")), f"at_{j}"))
     entries = exp.select("unit", *ORDER, *at).from_("numbered").where(_entries(funnel, funnel.steps[0]))
-    attempts = exp.select("unit", *ORDER, *(f"at_{j}" for j in range(1, k + 1)),
-                          exp.alias_(_reached(k), "reached")).from_("entries")
-    return [*_numbered(funnel, schema, True, leads), ("entries", entries), ("attempts", attempts)], "attempts"
+    return [*_numbered(funnel, schema, True, leads), ("entries", entries), _attempts(k, "entries")]
 
 
-def _any_attempts(funnel: Funnel, schema: SchemaName) -> tuple[list[tuple[str, exp.Select]], str]:
+def _any_attempts(funnel: Funnel, schema: SchemaName) -> list[tuple[str, exp.Select]]:
     """`any`: every step's first event at or after the entry, within the window (steps by index,
     not yet in time order)."""
     k = len(funnel.steps)
@@ -351,13 +349,12 @@ def _any_attempts(funnel: Funnel, schema: SchemaName) -> tuple[list[tuple[str, e
                      if funnel.window is not None else _col(f"first_{j}"), f"at_{j}") for j in range(1, k + 1)]
     entries = (exp.select("unit", *ORDER, *at).from_("numbered")
                .where(_entries(funnel, [n for s in funnel.steps for n in s])))
-    reached = _sum_of([_when(_not_null(_col(f"at_{j}")), _num(1), _num(0)) for j in range(1, k + 1)])
-    attempts = exp.select("unit", *ORDER, *(f"at_{j}" for j in range(1, k + 1)),
-                          exp.alias_(reached, "reached")).from_("entries")
-    return [*_numbered(funnel, schema, False, firsts), ("entries", entries), ("attempts", attempts)], "attempts"
+    return [*_numbered(funnel, schema, False, firsts), ("entries", entries), _attempts(k, "entries")]
 
 
 ATTEMPTS = {"ordered": _ordered_attempts, "strict": _strict_attempts, "any": _any_attempts}
+"""Per order: the CTEs ending in `attempts` (unit, timestamp, event_id of the entry; at_1..at_k,
+the step times, NULL where not reached; reached, how many)."""
 
 
 def _steps_table(k: int) -> exp.Expression:
@@ -395,10 +392,10 @@ def _median(value: str, rank: str) -> exp.Expression:
 
 def _step_rows(funnel: Funnel, schema: SchemaName) -> exp.Select:
     k = len(funnel.steps)
-    ctes, attempts = ATTEMPTS[funnel.order](funnel, schema)
+    ctes = ATTEMPTS[funnel.order](funnel, schema)
     best = exp.Window(this=exp.RowNumber(), partition_by=[_col("unit")], order=exp.Order(expressions=[
         exp.Ordered(this=_col("reached"), desc=True, nulls_first=False), *_unit_order()]))
-    ctes.append(("ranked", exp.select("*", exp.alias_(best, "pick")).from_(attempts)))
+    ctes.append(("ranked", exp.select("*", exp.alias_(best, "pick")).from_("attempts")))
     at = exp.Case(this=_col("step", "s"), ifs=[exp.If(this=_num(j), true=_col(f"at_{j}", "r"))
                                               for j in range(1, k + 1)])
     ctes.append(("steps", _steps_table(k)))
@@ -465,11 +462,11 @@ def _trend_rows(funnel: Funnel, schema: SchemaName) -> exp.Select:
     """Per period: the units with an attempt entering in it, and those of them with one that
     reached the last step (a unit's best attempt there reaches it exactly when one does)."""
     k = len(funnel.steps)
-    ctes, attempts = ATTEMPTS[funnel.order](funnel, schema)
+    ctes = ATTEMPTS[funnel.order](funnel, schema)
     ctes.append(("periods", exp.select(
         "unit", exp.alias_(period_of(funnel.interval, _col("timestamp")), "period"),
         exp.alias_(_when(exp.EQ(this=_col("reached"), expression=_num(k)), _col("unit")), "converted_unit"))
-        .from_(attempts)))
+        .from_("attempts")))
     ctes.append(("counted", exp.select(
         "period",
         exp.alias_(exp.cast(exp.Count(this=exp.Distinct(expressions=[_col("unit")])), "BIGINT"), "entered"),
@@ -498,8 +495,8 @@ def funnel_result(step_rows: Sequence[Sequence], trend_rows: Sequence[Sequence] 
            "time_to_convert": {"units": last["units"], "median_seconds": last["median_seconds_from_first"],
                                "avg_seconds": last["avg_seconds_from_first"]}}
     if trend_rows is not None:
-        out["trend"] = [{"period": _day(period), "entered": int(entered), "converted": int(converted),
-                         "conversion": _number(conversion, float)}
+        out["trend"] = [dict(zip(TREND_COLUMNS, (_day(period), int(entered), int(converted),
+                                                 _number(conversion, float))))
                         for period, entered, converted, conversion in trend_rows]
     return out
 
