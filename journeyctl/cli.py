@@ -377,17 +377,17 @@ def report(ctx, target, schema, top, out, fmt):
 
 @cli.command()
 @click.argument("steps", nargs=-1, metavar="STEP STEP [STEP]... | NAME")
-@click.option("--per", help="What is counted: visitor (default) or session.")
-@click.option("--order", help="ordered (default: other events may come between steps), strict (each "
+@click.option("--per", metavar="visitor|session", help="What is counted: visitor (default) or session.")
+@click.option("--order", metavar="ordered|strict|any", help="ordered (default: other events may come between steps), strict (each "
                              "step the very next event) or any (steps in any order).")
-@click.option("--window", help="How long after the entry event a step may come: 90s, 30m, 2h, 14d, 1w "
+@click.option("--window", metavar="DURATION", help="How long after the entry event a step may come: 90s, 30m, 2h, 14d, 1w "
                               "(default 14d per visitor; per session, the session).")
 @click.option("--exclude", multiple=True, metavar="NAME[@A-B]",
               help="Drop attempts with this event between steps A and B (default: first and last); "
                    "ordered only. Repeatable.")
-@click.option("--since", help="Entries from this ISO date or timestamp on (UTC, inclusive).")
-@click.option("--until", help="Entries before this ISO date or timestamp (UTC, exclusive).")
-@click.option("--interval", help="Also the trend by day, week (from Monday) or month of entry (UTC).")
+@click.option("--since", metavar="DATE", help="Entries from this ISO date or timestamp on (UTC, inclusive).")
+@click.option("--until", metavar="DATE", help="Entries before this ISO date or timestamp (UTC, exclusive).")
+@click.option("--interval", metavar="day|week|month", help="Also the trend by day, week (from Monday) or month of entry (UTC).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: the funnel's numbers on stdout.")
 @click.option("--dialect", "-d", metavar="DIALECT",
