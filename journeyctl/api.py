@@ -231,7 +231,7 @@ def funnel_spec(steps: Funnel | Sequence[str | Sequence[str]] | None = None, *, 
     from journeyctl.analysis.funnel import SAVED_KEYS, Funnel
     if isinstance(steps, Funnel):
         return steps
-    given = {k: v for k, v in options.items() if v is not None and v != ()}
+    given = {k: v for k, v in options.items() if v is not None and not (isinstance(v, (list, tuple)) and not v)}
     if name is not None:
         body = saved(load(config), "funnels", name, SAVED_KEYS)
         saved_steps = body.pop("steps", None)
@@ -251,21 +251,22 @@ def _analysis_schema(config: Config, dialect: Dialect, schema: str | None, targe
 
 def funnel(steps: Funnel | Sequence[str | Sequence[str]] | None = None, *, name: str | None = None,
            target: str | Connector | None = None, config: ConfigLike = None, per: str | None = None,
-           order: str | None = None, window: str | None = None, exclude: Sequence[str] = (),
+           order: str | None = None, window: str | None = None, exclude: str | Sequence[str] = (),
            since: str | None = None, until: str | None = None, interval: str | None = None,
            schema: str | None = None, report: Report = lambda _: None) -> dict:
     """A conversion funnel over the published dbt_track_facts of `target` (journey-analysis.md):
     {"steps": [...], "time_to_convert": {...}} and, with an `interval`, "trend": [...].
 
-    `steps` are event names, or several joined by "|" (or a Funnel from funnel_spec); `name` runs a saved [funnels.NAME]
-    (the other arguments override it). `report` receives notes (a step name that never occurs,
-    with the closest names). One query on the target (two with a trend); the events stay there.
+    `steps` are event names, or several joined by "|" (or a Funnel from funnel_spec); `name`
+    runs a saved [funnels.NAME] (the other arguments override it). `report` receives notes (a
+    step name that never occurs, with the closest names). One query on the target (two with a
+    trend); the events stay there.
     """
     from journeyctl.analysis.common import check_built, event_names, missing_names_note, run_query
     from journeyctl.analysis.funnel import funnel_result
     cfg = load(config)
     spec = funnel_spec(steps, name=name, config=cfg, per=per, order=order, window=window,
-                       exclude=tuple(exclude), since=since, until=until, interval=interval)
+                       exclude=exclude, since=since, until=until, interval=interval)
     connector = target if isinstance(target, Connector) else connect(cfg.target(target))
     where = _analysis_schema(cfg, connector.dialect, schema, connector.output_schema())
     with connector:
@@ -280,7 +281,7 @@ def funnel(steps: Funnel | Sequence[str | Sequence[str]] | None = None, *, name:
 def render_funnel(steps: Funnel | Sequence[str | Sequence[str]] | None = None, *, dialect: str,
                   name: str | None = None, config: ConfigLike = None, schema: str | None = None,
                   per: str | None = None, order: str | None = None, window: str | None = None,
-                  exclude: Sequence[str] = (), since: str | None = None, until: str | None = None,
+                  exclude: str | Sequence[str] = (), since: str | None = None, until: str | None = None,
                   interval: str | None = None) -> str:
     """The funnel's one query for `dialect`, without connecting: the step rows, or with an
     `interval` the trend rows (columns in journeyctl.analysis.funnel STEP_COLUMNS / TREND_COLUMNS)."""
@@ -288,7 +289,7 @@ def render_funnel(steps: Funnel | Sequence[str | Sequence[str]] | None = None, *
     cfg = load(config)
     d = get_dialect(dialect)
     spec = funnel_spec(steps, name=name, config=cfg, per=per, order=order, window=window,
-                       exclude=tuple(exclude), since=since, until=until, interval=interval)
+                       exclude=exclude, since=since, until=until, interval=interval)
     where = _analysis_schema(cfg, d, schema)
     tree = spec.trend_query(where) if spec.interval else spec.steps_query(where)
     return render_analysis(tree, d, "funnel")

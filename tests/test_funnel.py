@@ -377,3 +377,8 @@ def test_no_journey_tables_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="no journey tables") as raised:
         api.funnel(["A", "B"], config=tmp_path / "journeyctl.toml")
     assert "journeyctl run" in raised.value.hint
+
+
+def test_the_api_takes_one_exclusion_as_a_string(facts):
+    facts.load([ev("v", 0, "e1", "A"), ev("v", 1, "e2", "Product Removed"), ev("v", 2, "e3", "B")])
+    assert units(facts.funnel(["A", "B"], exclude="Product Removed")) == [0, 0]
