@@ -37,8 +37,9 @@ def _timestamp_diff_as_epoch_micros(node: exp.Expression) -> exp.Expression:
     return exp.cast(exp.Mul(this=gap, expression=exp.Literal.number(1_000_000)), exp.DataType.build("BIGINT"))
 
 
-TEXT_KEY = re.compile(r"(event|event_id|event_\d+|id|anonymous_id|user_id|alias|dbt_visitor_id|session_id)")
-"""The text columns (the contract's ids and event names) that templates order by."""
+TEXT_KEY = re.compile(r"(event|event_id|event_\d+|id|anonymous_id|user_id|alias|dbt_visitor_id|session_id"
+                      r"|item|item_\d+|from_item|to_item)")
+"""The text columns (the contract's ids, event names and path items) that queries order by."""
 
 
 def _text_in_byte_order(node: exp.Expression) -> exp.Expression:
@@ -62,6 +63,14 @@ def _text_in_byte_order(node: exp.Expression) -> exp.Expression:
     if TEXT_KEY.fullmatch(key.name.lower()):
         node.set("this", exp.Collate(this=key, expression=exp.to_identifier("C", quoted=True)))
     return node
+
+
+def _default_like_escape(node: exp.Expression) -> exp.Expression:
+    """BigQuery and ClickHouse have no ESCAPE clause: their LIKE escapes with a backslash, always."""
+    if not isinstance(node.this, exp.Like) or node.expression.name != "\\":
+        raise RenderError(f"LIKE … ESCAPE {node.expression.sql()} has no rendering here",
+                          hint="escape LIKE patterns with a backslash, which it always is")
+    return node.this
 
 
 def _nullable_argument(node: exp.Expression) -> exp.Expression:
@@ -204,7 +213,7 @@ DIALECTS: dict[str, Dialect] = {
     for d in (
         Dialect("duckdb", create_or_replace=True, default_source="tracks"),
         Dialect("bigquery", create_or_replace=True, default_source="tracks", delete_using=False,
-                rewrites={exp.DataType: _instant_timestamp}),
+                rewrites={exp.DataType: _instant_timestamp, exp.Escape: _default_like_escape}),
         Dialect("snowflake", create_or_replace=True, default_source="TRACKS"),
         Dialect("redshift", create_or_replace=False, default_source="tracks",
                 rewrites={exp.TimestampDiff: _timestamp_diff_as_datediff}),
@@ -219,7 +228,8 @@ DIALECTS: dict[str, Dialect] = {
                           exp.CurrentSchema: _current_database,
                           exp.DataType: _utc_microsecond_timestamp,
                           exp.Alter: _rename_table,
-                          exp.Translate: _lower_case_name}),
+                          exp.Translate: _lower_case_name,
+                          exp.Escape: _default_like_escape}),
 
         # Plain Spark (parquet) tables have neither CREATE OR REPLACE … AS nor DROP COLUMN
         # (both need a v2 catalog such as Delta); DROP + CREATE works on Databricks as well.
