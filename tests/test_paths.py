@@ -59,19 +59,30 @@ NAMES = ["a", "b", "a_b", "aXb", "a%b", "50% off_banner", "50% offXbanner", "500
 PATTERN_PIECES = st.sampled_from(["a", "b", "_", "%", "*", "**", "'", "\\", "é", " ", "X", "o", "f"])
 
 
+CONFUSABLE = [[], ["a_b", "aXb", "a%b"], ["50% off_banner", "50% offXbanner", "5000 off_banner"]]
+"""Names a LIKE wildcard (`_`, `%`) would confuse: each case has one such set or none."""
+
+
 def patterns(names: list[str]) -> st.SearchStrategy[str]:
-    """Patterns that match some names and miss others: a name, a name with characters turned into
-    `*`, `_` or `%`, or a short text of wildcards and special characters."""
+    """Patterns that match some names and miss others: a name; a name with up to two characters
+    turned into `*`, `_` or `%` (which must match only themselves), ending in `*` or not; more
+    often, a name with `*` before, after or for its middle character; or a short text of wildcards
+    and special characters."""
     def near(name: str) -> st.SearchStrategy[str]:
-        return st.lists(st.sampled_from(["keep", "*", "_", "%"]), min_size=len(name), max_size=len(name)).map(
-            lambda how: "".join(c if h == "keep" else h for c, h in zip(name, how)))
+        change = st.tuples(st.integers(0, max(len(name) - 1, 0)), st.sampled_from(["*", "_", "%"]))
+        return st.tuples(st.lists(change, max_size=2), st.sampled_from(["", "*"])).map(
+            lambda h: "".join(dict(h[0]).get(i, c) for i, c in enumerate(name)) + h[1])
+    def starred(name: str) -> st.SearchStrategy[str]:
+        return st.sampled_from([f"{name}*", f"*{name}", f"{name[:len(name) // 2]}*{name[len(name) // 2 + 1:]}"])
     return st.one_of(st.sampled_from(names), st.sampled_from(names).flatmap(near),
+                     st.sampled_from(names).flatmap(starred), st.sampled_from(names).flatmap(starred),
                      st.lists(PATTERN_PIECES, min_size=1, max_size=4).map("".join)).filter(bool)
 
 
 @st.composite
 def cases(draw):
-    names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=6, unique=True))
+    confusable = draw(st.sampled_from(CONFUSABLE))
+    names = list(dict.fromkeys(draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=5)) + confusable))
     n_sessions = draw(st.integers(1, 6))
     visitor_of = {f"s{s}": f"v{draw(st.integers(0, 2))}" for s in range(n_sessions)}
     facts = []
@@ -85,7 +96,8 @@ def cases(draw):
     items = [*names, *(g for _, g in group), "never"]
     options = dict(
         per=draw(st.sampled_from(["session", "visitor"])),
-        exclude=draw(st.lists(pattern, max_size=2)),
+        exclude=draw(st.lists(pattern, max_size=2)) + draw(st.sampled_from([[], *(
+            [f"{name}*", f"*{name}"] for name in confusable[:1])])),
         group=[f"{p}={n}" if "=" not in n else (p, n) for p, n in group],
         keep_repeats=draw(st.booleans()),
         top=draw(st.integers(1, 6)), min_weight=draw(st.integers(1, 3)), edge_limit=draw(st.integers(1, 8)),
