@@ -183,7 +183,9 @@ def _chain(spec: PathSpec, schema: SchemaName) -> list[tuple[str, exp.Select]]:
     """The CTEs down to `path_counts` (one row per distinct path, with its units)."""
     n = spec.steps
     ctes = [("cleaned", _cleaned(spec, schema))]
-    numbered = exp.select(_c("unit_id"), _c("item"), exp.alias_(_over(exp.RowNumber()), "seq"))
+    # signed, so that differences of positions are (ClickHouse's ROW_NUMBER is unsigned)
+    numbered = exp.select(_c("unit_id"), _c("item"),
+                          exp.alias_(exp.cast(_over(exp.RowNumber()), exp.DataType.build("BIGINT")), "seq"))
     if spec.keep_repeats:
         ctes.append(("numbered", numbered.from_("cleaned")))
     else:  # cleaning step 4: an item equal to the unit's previous item is removed
@@ -377,6 +379,12 @@ def render_paths_sql(spec: PathSpec, schema: SchemaName, dialect: Dialect, edges
     if edges:
         return render(edges_query(spec, schema), dialect, "path edges")
     return render(paths_query(spec, schema), dialect, "paths")
+
+
+def describe(spec: PathSpec) -> str:
+    """The analysis in a few words, for a page's heading."""
+    anchors = " ".join([*([f"from {spec.start!r}"] if spec.start else []), *([f"to {spec.end!r}"] if spec.end else [])])
+    return f"{anchors or 'from the start'}, {spec.steps} items per {spec.per}"
 
 
 # --- text ---------------------------------------------------------------------------
