@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 # `render`, the command other tools pipe from, starts fast (benchmarks/render_speed.py).
 
 DIALECT_CHOICES = [*DIALECTS, *ALIASES]
+DEMO_START = "Product Viewed"
+"""The demo's paths start here (an event of journeyctl/sample.py's shop)."""
 EXIT_CODES = """\b
 Exit codes: 0 ok · 2 usage or config error · 3 connection failed ·
 4 SQL failed on the target (published tables untouched) · 5 data test failed."""
@@ -484,8 +486,9 @@ def paths(ctx, name, target, schema, fmt, dialect, edges, out, list_only, **opti
         from journeyctl.analysis.paths import format_text
         click.echo(format_text(result, spec.per))
     if out:
+        from journeyctl.analysis.paths import describe
         from journeyctl.analysis.paths_page import write_html
-        log(f"wrote {write_html(result, out, connector.describe())}")
+        log(f"wrote {write_html(result, out, spec.per, f'{connector.describe()}: {describe(spec)}')}")
 
 
 @cli.command()
@@ -528,13 +531,15 @@ def demo(ctx, n, database):
     """Try journeyctl end to end on your machine, no warehouse or config needed.
 
     Loads synthetic events into a local DuckDB file, builds the five journey tables,
-    prints a summary with the most common journeys and writes journey-report.html
+    prints a summary with the most common journeys and the top paths after
+    Product Viewed, and writes journey-report.html
     (a Sankey diagram of the journeys and charts) in the current folder.
 
     \b
     Example:
       journeyctl demo && duckdb journey.duckdb "from journey.dbt_tracks_flow limit 5"
     """
+    from journeyctl.analysis.paths import format_text, path_spec, run_paths
     from journeyctl.config import Target
     from journeyctl.report import collect, print_summary, write_html
     from journeyctl.runner import execute_run, plan_run
@@ -549,6 +554,9 @@ def demo(ctx, n, database):
         result = execute_run(connector, plan_run(connector, params), log)
         print_run_summary(result)
         print_summary(connector, params)
+        click.echo(f"\ntop paths after {DEMO_START} (`journeyctl paths --start '{DEMO_START}'`):")
+        after = run_paths(connector, params.schema, path_spec({"start": DEMO_START, "top": 5, "edge_limit": 5}))
+        click.echo(format_text(after.as_json(), "session"))
         page = write_html(collect(connector, params, where=f"demo: ~{n:,} synthetic events in {database}"),
                           Path("journey-report.html"))
     log(f"demo finished in {time.perf_counter() - t0:.1f} s; tables are in {database}, schema {params.schema}")

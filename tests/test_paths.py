@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from journeyctl import api
+from journeyctl.analysis.paths_page import sankey_of_edges
 from journeyctl.dialects import DIALECTS
 from journeyctl.names import TableName
 from tests.helpers import duckdb_connector
@@ -348,6 +349,20 @@ def test_anchor_never_found_notes_the_closest_items_on_stderr(place):
     result = cli(place / "journeyctl.toml", "paths", "--start", "Product Viewd", "--format", "json")
     assert result.exit_code == 0 and json.loads(result.stdout) == {"units": 0, "paths": [], "edges": []}
     assert "closest: 'Product Viewed'" in result.stderr
+
+
+def test_out_writes_a_sankey_of_the_edges_beside_the_top_paths(place, tmp_path):
+    write_facts(place / "facts.duckdb", [*session("a", "b<", "c", unit="s1"), *session("a", "b<", unit="s2")])
+    page = tmp_path / "paths.html"
+    result = cli(place / "journeyctl.toml", "paths", "--end", "b<", "--out", str(page))
+    assert result.exit_code == 0 and f"wrote {page}" in result.stderr
+    text = page.read_text()
+    assert "<script src" not in text and text.count("</script>") == 2
+    assert "<td>a → b&lt;</td>" in text
+    figure = sankey_of_edges(json.loads(cli(place / "journeyctl.toml", "paths", "--end", "b<",
+                                            "--format", "json").stdout), "session")["data"][0]
+    assert figure["node"]["label"] == ["-1: a", "0: b<"] and figure["link"]["value"] == [2]
+    assert figure["valuesuffix"] == " sessions"
 
 
 def test_list_saved_paths(place):
