@@ -183,16 +183,20 @@ def _chain(spec: PathSpec, schema: SchemaName) -> list[tuple[str, exp.Select]]:
     """The CTEs down to `path_counts` (one row per distinct path, with its units)."""
     n = spec.steps
     ctes = [("cleaned", _cleaned(spec, schema))]
-    # signed, so that differences of positions are (ClickHouse's ROW_NUMBER is unsigned)
-    numbered = exp.select(_c("unit_id"), _c("item"),
-                          exp.alias_(exp.cast(_over(exp.RowNumber()), exp.DataType.build("BIGINT")), "seq"))
+    bigint = exp.DataType.build("BIGINT")  # signed, for differences (ClickHouse's ROW_NUMBER is not)
     if spec.keep_repeats:
-        ctes.append(("numbered", numbered.from_("cleaned")))
-    else:  # cleaning step 4: an item equal to the unit's previous item is removed
-        ctes.append(("collapsing", exp.select(_c("unit_id"), _c("timestamp"), _c("event_id"), _c("item"),
+        ctes.append(("numbered", exp.select(_c("unit_id"), _c("item"), exp.alias_(
+            exp.cast(_over(exp.RowNumber()), bigint), "seq")).from_("cleaned")))
+    else:  # cleaning step 4: an item equal to the unit's previous item is removed; the kept items
+        # are then numbered in the order of the events' numbers (sorting integers is cheaper)
+        ctes.append(("collapsing", exp.select(_c("unit_id"), _c("item"),
+                                              exp.alias_(_over(exp.RowNumber()), "event_seq"),
                                               exp.alias_(_over(exp.Lag(this=_c("item"))), "previous_item"))
                      .from_("cleaned")))
-        ctes.append(("numbered", numbered.from_("collapsing").where(exp.or_(
+        by_event_seq = exp.Window(this=exp.RowNumber(), partition_by=[_c("unit_id")],
+                                  order=exp.Order(expressions=[exp.Ordered(this=_c("event_seq"))]))
+        ctes.append(("numbered", exp.select(_c("unit_id"), _c("item"), exp.alias_(
+            exp.cast(by_event_seq, bigint), "seq")).from_("collapsing").where(exp.or_(
             exp.Is(this=_c("previous_item"), expression=exp.Null()),
             exp.NEQ(this=_c("item"), expression=_c("previous_item"))))))
     seq, first_seq, end_seq = _c("seq"), _c("start_seq"), _c("end_seq")
