@@ -29,7 +29,7 @@ ELLIPSIS = "…"
 """The item standing for what a start-and-end path leaves out (U+2026)."""
 WILDCARD = "*"
 LIKE_ESCAPE = "\\"
-"""LIKE's escape character in the neutral AST (dialects.py drops the clause where it is the default)."""
+"""LIKE's escape character in the neutral AST (dialects.py rewrites the clause where an engine lacks it)."""
 
 
 @dataclass(frozen=True)
