@@ -184,9 +184,26 @@ def _chain(spec: PathSpec, schema: SchemaName) -> list[tuple[str, exp.Select]]:
     n = spec.steps
     ctes = [("cleaned", _cleaned(spec, schema))]
     bigint = exp.DataType.build("BIGINT")  # signed, for differences (ClickHouse's ROW_NUMBER is not)
+    is_item = lambda name: exp.EQ(this=_c("item"), expression=name_literal(name))  # noqa: E731
+    both = spec.start is not None and spec.end is not None
+
+    def numbering(window: exp.Window) -> list[exp.Expression]:
+        """seq; with both anchors also the starts up to each item, in the same pass (one sort)."""
+        if both:  # NULLS FIRST (keys are never NULL), BigQuery's only order for a framed window
+            for key in window.find_all(exp.Ordered):
+                key.set("nulls_first", True)
+        columns = [exp.alias_(exp.cast(window, bigint), "seq")]
+        if both:
+            starts = window.copy()
+            starts.set("this", exp.Sum(this=_case(is_item(spec.start), _n(1), _n(0))))
+            starts.set("spec", exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
+                                              end="CURRENT ROW"))
+            columns.append(exp.alias_(starts, "starts_seen"))
+        return columns
+
     if spec.keep_repeats:
-        ctes.append(("numbered", exp.select(_c("unit_id"), _c("item"), exp.alias_(
-            exp.cast(_over(exp.RowNumber()), bigint), "seq")).from_("cleaned")))
+        ctes.append(("numbered", exp.select(_c("unit_id"), _c("item"), *numbering(_over(exp.RowNumber())))
+                     .from_("cleaned")))
     else:  # cleaning step 4: an item equal to the unit's previous item is removed; the kept items
         # are then numbered in the order of the events' numbers (sorting integers is cheaper)
         ctes.append(("collapsing", exp.select(_c("unit_id"), _c("item"),
@@ -195,21 +212,19 @@ def _chain(spec: PathSpec, schema: SchemaName) -> list[tuple[str, exp.Select]]:
                      .from_("cleaned")))
         by_event_seq = exp.Window(this=exp.RowNumber(), partition_by=[_c("unit_id")],
                                   order=exp.Order(expressions=[exp.Ordered(this=_c("event_seq"))]))
-        ctes.append(("numbered", exp.select(_c("unit_id"), _c("item"), exp.alias_(
-            exp.cast(by_event_seq, bigint), "seq")).from_("collapsing").where(exp.or_(
-            exp.Is(this=_c("previous_item"), expression=exp.Null()),
-            exp.NEQ(this=_c("item"), expression=_c("previous_item"))))))
+        ctes.append(("numbered", exp.select(_c("unit_id"), _c("item"), *numbering(by_event_seq))
+                     .from_("collapsing").where(exp.or_(
+                         exp.Is(this=_c("previous_item"), expression=exp.Null()),
+                         exp.NEQ(this=_c("item"), expression=_c("previous_item"))))))
     seq, first_seq, end_seq = _c("seq"), _c("start_seq"), _c("end_seq")
-    is_item = lambda name: exp.EQ(this=_c("item"), expression=name_literal(name))  # noqa: E731
     rows = ["unit_id", "item", "seq"]
-    if spec.start is not None:
-        ctes.append(("started", exp.select(*rows, exp.alias_(_first(is_item(spec.start)), "start_seq"))
+    if both:
+        # from the first start through the first end after it (an end counts once a start is seen;
+        # when both are one item, from the second on); longer than N: N−2 items, …, the end
+        after_start = exp.GTE(this=_c("starts_seen"), expression=_n(2 if spec.start == spec.end else 1))
+        ctes.append(("ended", exp.select(*rows, exp.alias_(_first(is_item(spec.start)), "start_seq"),
+                                         exp.alias_(_first(exp.and_(is_item(spec.end), after_start)), "end_seq"))
                      .from_("numbered")))
-    if spec.start is not None and spec.end is not None:
-        # from the first start through the first end after it; longer than N: N−2 items, …, the end
-        ctes.append(("ended", exp.select(*rows, "start_seq", exp.alias_(_first(exp.and_(
-            is_item(spec.end), exp.GT(this=seq.copy(), expression=first_seq.copy()))), "end_seq"))
-            .from_("started")))
         offset = exp.Sub(this=seq.copy(), expression=first_seq.copy())
         too_long = exp.GTE(this=exp.Sub(this=end_seq.copy(), expression=first_seq.copy()), expression=_n(n))
         is_end = exp.EQ(this=seq.copy(), expression=end_seq.copy())
@@ -223,6 +238,8 @@ def _chain(spec: PathSpec, schema: SchemaName) -> list[tuple[str, exp.Select]]:
             exp.LTE(this=seq.copy(), expression=end_seq.copy()),
             exp.paren(exp.or_(exp.LT(this=offset.copy(), expression=_n(n - 1)), is_end.copy()))))
     elif spec.start is not None:  # from the first start, N items at most
+        ctes.append(("started", exp.select(*rows, exp.alias_(_first(is_item(spec.start)), "start_seq"))
+                     .from_("numbered")))
         offset = exp.Sub(this=seq.copy(), expression=first_seq.copy())
         kept = exp.select("unit_id", exp.alias_(exp.Add(this=offset, expression=_n(1)), "idx"), "item") \
             .from_("started").where(exp.and_(exp.GTE(this=seq.copy(), expression=first_seq.copy()),
