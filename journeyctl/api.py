@@ -293,3 +293,66 @@ def render_funnel(steps: Funnel | Sequence[str | Sequence[str]] | None = None, *
     where = _analysis_schema(cfg, d, schema)
     tree = spec.trend_query(where) if spec.interval else spec.steps_query(where)
     return render_analysis(tree, d, "funnel")
+
+
+class PathOptions(TypedDict, total=False):
+    """A paths analysis (journey-analysis.md, "Paths"); each left out (or None) comes from the saved
+    `[paths.NAME]`, then the defaults."""
+
+    start: str | None
+    """Paths from the unit's first item START (an event name or a group's name)."""
+    end: str | None
+    """Paths up to the unit's first item END (after START, given both)."""
+    steps: int | None
+    """Items per path, 2-20 (default 5; at least 3 with both anchors)."""
+    per: str | None
+    """"session" (default) or "visitor"."""
+    exclude: Sequence[str] | None
+    """Patterns (`*` the only wildcard) of events left out."""
+    group: Sequence[str | tuple[str, str]] | None
+    """'PATTERN=NAME' rules (or pairs), in order: an event's item is the first matching rule's name."""
+    keep_repeats: bool | None
+    """Keep an item equal to the previous one (by default repeats collapse)."""
+    top: int | None
+    min_weight: int | None
+    edge_limit: int | None
+    since: str | None
+    until: str | None
+
+
+def path_spec(name: str | None = None, config: ConfigLike = None, **options: Unpack[PathOptions]):
+    """The saved paths `name` (if any) with `options` over it, validated."""
+    from journeyctl.analysis.common import saved
+    from journeyctl.analysis.paths import KEYS, path_spec as spec_of
+    check_keys(options, KEYS, "the paths options")
+    base = saved(load(config), "paths", name, KEYS) if name else {}
+    where = f"[paths.{name}]" if name else "the paths options"
+    return spec_of(base | {k: v for k, v in options.items() if v is not None}, where)
+
+
+def paths(name: str | None = None, *, target: str | Connector | None = None, config: ConfigLike = None,
+          schema: str | None = None, report: Report = lambda _: None, **options: Unpack[PathOptions]) -> dict:
+    """Run a paths analysis on `target` (one query): `{"units", "paths", "edges"}` in the contract's
+    order. `name` is a saved `[paths.NAME]`; `options` override it. An anchor that never occurs
+    gives an empty result, and `report` gets a note naming the closest items."""
+    from journeyctl.analysis.paths import run_paths
+    cfg = load(config)
+    spec = path_spec(name, cfg, **options)
+    connector = target if isinstance(target, Connector) else connect(cfg.target(target))
+    where = pipeline_params(cfg, connector.dialect, target_schema=connector.output_schema(), schema=schema).schema
+    with connector:
+        result = run_paths(connector, where, spec)
+    for note in result.notes:
+        report(note)
+    return result.as_json()
+
+
+def render_paths(name: str | None = None, *, dialect: str, config: ConfigLike = None, schema: str | None = None,
+                 edges: bool = False, **options: Unpack[PathOptions]) -> str:
+    """The paths query (`item_1, …, item_N, units`), or with `edges` the edges query, as one
+    `dialect` statement, without connecting."""
+    from journeyctl.analysis.paths import render_paths_sql
+    cfg = load(config)
+    d = get_dialect(dialect)
+    return render_paths_sql(path_spec(name, cfg, **options), pipeline_params(cfg, d, schema=schema).schema, d,
+                            edges=edges)

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 # `render`, the command other tools pipe from, starts fast (benchmarks/render_speed.py).
 
 DIALECT_CHOICES = [*DIALECTS, *ALIASES]
+DEMO_START = "Product Viewed"
+"""The demo's paths start here (an event of journeyctl/sample.py's shop)."""
 EXIT_CODES = """\b
 Exit codes: 0 ok · 2 usage or config error · 3 connection failed ·
 4 SQL failed on the target (published tables untouched) · 5 data test failed."""
@@ -494,6 +496,73 @@ def stages(fmt):
 
 
 @cli.command()
+@click.argument("name", required=False)
+@click.option("--start", help="Paths from each unit's first START (an event name or a --group name).")
+@click.option("--end", help="Paths up to each unit's first END (with --start: the first END after it).")
+@click.option("--steps", type=int, help="Items per path, 2-20 (default 5; at least 3 with both anchors).")
+@click.option("--per", help="What a path is of: session (default) or visitor.")
+@click.option("--exclude", multiple=True, help="Leave out events matching PATTERN (`*` any run). Repeatable.")
+@click.option("--group", multiple=True, metavar="'PATTERN=NAME'",
+              help="Events matching PATTERN become the item NAME; the first matching rule wins. Repeatable.")
+@click.option("--keep-repeats", is_flag=True, default=None,
+              help="Keep an item equal to the previous one (by default repeats collapse).")
+@click.option("--top", type=int, help="How many paths (default 20).")
+@click.option("--min-weight", type=int, help="Edges of fewer units are left out (default 1).")
+@click.option("--edge-limit", type=int, help="How many edges (default 50).")
+@click.option("--since", help="Events from this ISO date or timestamp (UTC, inclusive).")
+@click.option("--until", help="Events before this ISO date or timestamp (UTC, exclusive).")
+@click.option("--target", "-t", help="Target from journeyctl.toml (default: default_target).")
+@click.option("--schema", help="Schema (BigQuery: dataset) of the journey tables (default: as `run` would use).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: {units, paths, edges} on stdout.")
+@click.option("--dialect", "-d", type=click.Choice(DIALECT_CHOICES, case_sensitive=False),
+              help="Print the paths query for this dialect (with --edges, the edges query), and stop.")
+@click.option("--edges", is_flag=True, help="With --dialect: the edges query instead of the paths query.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write an HTML page: a Sankey of the edges beside the top paths.")
+@click.option("--list", "list_only", is_flag=True, help="List the saved paths ([paths.NAME]) and stop.")
+@click.pass_context
+def paths(ctx, name, target, schema, fmt, dialect, edges, out, list_only, **options):
+    """What units did after, before or between events: the top paths and their edges.
+
+    Each session's (or visitor's) events are cleaned (--since/--until, --exclude,
+    --group, repeats collapsed), then cut at the anchors: the first --steps items
+    with no anchor, from the first --start, up to the first --end, or from --start
+    through the first --end after it (a longer path keeps its first steps − 2 items,
+    then …, then the end). NAME runs a saved [paths.NAME]; options override it.
+
+    \b
+    Examples:
+      journeyctl paths --start "Product Viewed"
+      journeyctl paths --end "Order Completed" --steps 4 --group 'Product *=Product'
+      journeyctl paths --start "Cart Viewed" --end "Order Completed" --per visitor --format json
+      journeyctl paths checkout --dialect snowflake --edges
+    """
+    from journeyctl.analysis.common import saved_names
+    config: Config = ctx.obj["config"]
+    if list_only:
+        for saved, body in saved_names(config, "paths").items():
+            click.echo(f"{saved}\n    " + ", ".join(f"{k} = {v!r}" for k, v in body.items()))
+        return
+    options = {k: (list(v) or None) if k in ("exclude", "group") else v for k, v in options.items()}
+    if dialect:
+        click.echo(api.render_paths(name, dialect=dialect, config=config, schema=schema, edges=edges, **options))
+        return
+    spec = api.path_spec(name, config, **options)
+    connector = open_target(ctx, target)
+    result = api.paths(name, target=connector, config=config, schema=schema, report=log, **options)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        from journeyctl.analysis.paths import format_text
+        click.echo(format_text(result, spec.per))
+    if out:
+        from journeyctl.analysis.paths import describe
+        from journeyctl.analysis.paths_page import write_html
+        log(f"wrote {write_html(result, out, spec.per, f'{connector.describe()}: {describe(spec)}')}")
+
+
+@cli.command()
 @click.option("--target", "-t", help="Target from journeyctl.toml (default: default_target).")
 @click.option("--source", help="Table to (re)create with the events (default: the pipeline source).")
 @click.option("--events", "n", type=click.IntRange(1, 50_000_000), default=200_000, show_default=True,
@@ -533,14 +602,16 @@ def demo(ctx, n, database):
     """Try journeyctl end to end on your machine, no warehouse or config needed.
 
     Loads synthetic events into a local DuckDB file, builds the five journey tables,
-    prints a summary with the most common journeys and a funnel (Product Viewed →
-    Product Added → Order Completed), and writes journey-report.html (a Sankey
-    diagram of the journeys and charts) in the current folder.
+    prints a summary with the most common journeys, the top paths after Product
+    Viewed and a funnel (Product Viewed → Product Added → Order Completed), and
+    writes journey-report.html (a Sankey diagram of the journeys and charts) in
+    the current folder.
 
     \b
     Example:
       journeyctl demo && duckdb journey.duckdb "from journey.dbt_tracks_flow limit 5"
     """
+    from journeyctl.analysis.paths import format_text, path_spec, run_paths
     from journeyctl.config import Target
     from journeyctl.report import collect, print_summary, write_html
     from journeyctl.runner import execute_run, plan_run
@@ -555,6 +626,9 @@ def demo(ctx, n, database):
         result = execute_run(connector, plan_run(connector, params), log)
         print_run_summary(result)
         print_summary(connector, params)
+        click.echo(f"\ntop paths after {DEMO_START} (`journeyctl paths --start '{DEMO_START}'`):")
+        after = run_paths(connector, params.schema, path_spec({"start": DEMO_START, "top": 5, "edge_limit": 5}))
+        click.echo(format_text(after.as_json(), "session"))
         page = write_html(collect(connector, params, where=f"demo: ~{n:,} synthetic events in {database}"),
                           Path("journey-report.html"))
     from journeyctl.analysis.funnel import format_text

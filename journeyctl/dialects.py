@@ -37,8 +37,9 @@ def _timestamp_diff_as_epoch_micros(node: exp.Expression) -> exp.Expression:
     return exp.cast(exp.Mul(this=gap, expression=exp.Literal.number(1_000_000)), exp.DataType.build("BIGINT"))
 
 
-TEXT_KEY = re.compile(r"(event|event_id|event_\d+|id|anonymous_id|user_id|alias|dbt_visitor_id|session_id)")
-"""The text columns (the contract's ids and event names) that templates order by."""
+TEXT_KEY = re.compile(r"(event|event_id|event_\d+|id|anonymous_id|user_id|alias|dbt_visitor_id|session_id"
+                      r"|item|item_\d+|from_item|to_item)")
+"""The text columns (the contract's ids, event names and path items) that queries order by."""
 
 
 def _text_in_byte_order(node: exp.Expression) -> exp.Expression:
@@ -62,6 +63,38 @@ def _text_in_byte_order(node: exp.Expression) -> exp.Expression:
     if TEXT_KEY.fullmatch(key.name.lower()):
         node.set("this", exp.Collate(this=key, expression=exp.to_identifier("C", quoted=True)))
     return node
+
+
+def _default_like_escape(node: exp.Expression) -> exp.Expression:
+    """ClickHouse has no ESCAPE clause: its LIKE escapes with a backslash, always."""
+    if not isinstance(node.this, exp.Like) or node.expression.name != "\\":
+        raise RenderError(f"LIKE … ESCAPE {node.expression.sql()} has no rendering here",
+                          hint="escape LIKE patterns with a backslash, which it always is")
+    return node.this
+
+
+REGEX_SPECIALS = set("\\.+*?()|[]{}^$")
+"""The characters a regular expression (RE2, Java, POSIX) gives a meaning."""
+
+
+def _like_as_regexp(node: exp.Expression) -> exp.Expression:
+    """`x LIKE p ESCAPE '\\'` as a whole-text RE2 match. BigQuery's LIKE escapes with a backslash,
+    but its emulator (and so the tests) treats an escaped LIKE as matching nothing; a regular
+    expression means the same on both."""
+    like, pattern = node.this, node.this.expression
+    if not isinstance(like, exp.Like) or node.expression.name != "\\" or not pattern.is_string:
+        raise RenderError(f"LIKE … ESCAPE {node.expression.sql()} has no BigQuery rendering",
+                          hint="escape LIKE patterns with a backslash, in a literal pattern")
+    regex, chars = [], iter(pattern.name)
+    for c in chars:
+        if c == "%":
+            regex.append(".*")
+        elif c == "_":
+            regex.append(".")
+        else:
+            c = next(chars, "") if c == "\\" else c
+            regex.append("\\" + c if c in REGEX_SPECIALS else c)
+    return exp.RegexpLike(this=like.this, expression=exp.Literal.string(f"(?s)^{''.join(regex)}$"))
 
 
 def _nullable_argument(node: exp.Expression) -> exp.Expression:
@@ -227,7 +260,8 @@ DIALECTS: dict[str, Dialect] = {
     for d in (
         Dialect("duckdb", create_or_replace=True, default_source="tracks"),
         Dialect("bigquery", create_or_replace=True, default_source="tracks", delete_using=False,
-                rewrites={exp.DataType: _instant_timestamp, exp.TimestampTrunc: _week_from_monday}),
+                rewrites={exp.DataType: _instant_timestamp, exp.TimestampTrunc: _week_from_monday,
+                          exp.Escape: _like_as_regexp}),
         Dialect("snowflake", create_or_replace=True, default_source="TRACKS",
                 rewrites={exp.TimestampTrunc: _week_from_iso_monday}),
         Dialect("redshift", create_or_replace=False, default_source="tracks",
@@ -243,7 +277,8 @@ DIALECTS: dict[str, Dialect] = {
                           exp.CurrentSchema: _current_database,
                           exp.DataType: _utc_microsecond_timestamp,
                           exp.Alter: _rename_table,
-                          exp.Translate: _lower_case_name}),
+                          exp.Translate: _lower_case_name,
+                          exp.Escape: _default_like_escape}),
 
         # Plain Spark (parquet) tables have neither CREATE OR REPLACE … AS nor DROP COLUMN
         # (both need a v2 catalog such as Delta); DROP + CREATE works on Databricks as well.

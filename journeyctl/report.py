@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable, Mapping
 
 import click
 
@@ -190,58 +190,66 @@ def plotly_js() -> str:
     return (resources.files("plotly") / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
 
 
+def palette_colours(names: Iterable[str]) -> dict[str, str]:
+    """One palette colour per distinct name, in the order given (most important first)."""
+    colours: dict[str, str] = {}
+    for n in names:
+        colours.setdefault(n, PALETTE[len(colours) % len(PALETTE)])
+    return colours
+
+
 def _colours(data: ReportData) -> dict[str, str]:
     """One colour per event name, most frequent first, shared by every chart."""
     names = [_name(e) for e, *_ in sorted(data.entry_exit, key=lambda r: (-r[3], _name(r[0])))]
     for steps, _ in data.journeys:
         names += [_name(s) for s in steps if s is not None]
-    colours: dict[str, str] = {}
-    for n in names:
-        colours.setdefault(n, PALETTE[len(colours) % len(PALETTE)])
+    colours = palette_colours(names)
     colours[END] = "#c8c8c8"
     return colours
 
 
-def sankey_figure(data: ReportData, colours: dict[str, str]) -> dict:
-    """The top journeys as a Sankey: nodes "step k: event", links weighted by sessions.
+Node = tuple[int, str]
+"""A Sankey node: its column (a step or position) and its name."""
 
-    A journey shorter than the journey length flows into "step k+1: (session ends)".
-    Nodes are placed by step (x) and stacked by size (y), ends at the bottom: left to
-    itself, plotly would push every node without outgoing links to the last column.
+
+def sankey(links: Mapping[tuple[Node, Node], int], colours: Mapping[str, str], label: Callable[[int, str], str],
+           unit: str, last: str | None = None) -> dict:
+    """A Sankey of weighted links between nodes, as a plotly figure.
+
+    Nodes are placed by column (x, the columns' numbers in order) and stacked by size (y), `last`
+    at the bottom: left to itself, plotly would push every node without outgoing links to the
+    last column.
     """
-    index: dict[tuple[int, str], int] = {}
-    nodes: list[tuple[int, str]] = []
-    links: dict[tuple[int, int], int] = {}
+    index: dict[Node, int] = {}
+    nodes: list[Node] = []
+    weights: dict[tuple[int, int], int] = {}
 
-    def node(step: int, event: str) -> int:
-        if (step, event) not in index:
-            index[(step, event)] = len(nodes)
-            nodes.append((step, event))
-        return index[(step, event)]
+    def node(key: Node) -> int:
+        if key not in index:
+            index[key] = len(nodes)
+            nodes.append(key)
+        return index[key]
 
-    for steps, sessions in data.journeys:
-        length = next((i for i, s in enumerate(steps) if s is None), len(steps))
-        path = [_name(s) for s in steps[:length]] + ([END] if length < len(steps) else [])
-        for k in range(len(path) - 1):
-            key = (node(k + 1, path[k]), node(k + 2, path[k + 1]))
-            links[key] = links.get(key, 0) + sessions
+    for (source, target), weight in links.items():
+        key = (node(source), node(target))
+        weights[key] = weights.get(key, 0) + weight
 
     inflow = [0] * len(nodes)
     outflow = [0] * len(nodes)
-    for (source, target), sessions in links.items():
-        outflow[source] += sessions
-        inflow[target] += sessions
+    for (source, target), weight in weights.items():
+        outflow[source] += weight
+        inflow[target] += weight
     size = [max(i, o) for i, o in zip(inflow, outflow)]
     x, y = [0.0] * len(nodes), [0.0] * len(nodes)
-    columns = max((step for step, _ in nodes), default=1)
-    for step in range(1, columns + 1):
+    columns = sorted({column for column, _ in nodes})
+    for place, step in enumerate(columns):
         column = sorted((n for n, (k, _) in enumerate(nodes) if k == step),
-                        key=lambda n: (nodes[n][1] == END, -size[n], nodes[n][1]))
+                        key=lambda n: (nodes[n][1] == last, -size[n], nodes[n][1]))
         gap = 0.04 * sum(size[n] for n in column)
         total = sum(size[n] for n in column) + gap * (len(column) - 1) or 1
         filled = 0.0
         for n in column:
-            x[n] = min(max((step - 1) / max(columns - 1, 1), 0.001), 0.999)
+            x[n] = min(max(place / max(len(columns) - 1, 1), 0.001), 0.999)
             y[n] = min(max((filled + size[n] / 2) / total, 0.001), 0.999)
             filled += size[n] + gap
 
@@ -249,22 +257,37 @@ def sankey_figure(data: ReportData, colours: dict[str, str]) -> dict:
         r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
         return f"rgba({r},{g},{b},{alpha})"
 
-    node_colours = [colours.get(event, "#888888") for _, event in nodes]
+    node_colours = [colours.get(name, "#888888") for _, name in nodes]
     return {
         "data": [{
             "type": "sankey",
             "arrangement": "snap",
             "valueformat": ",d",
-            "valuesuffix": " sessions",
-            "node": {"label": [f"step {k}: {event}" for k, event in nodes], "color": node_colours,
+            "valuesuffix": f" {unit}",
+            "node": {"label": [label(k, name) for k, name in nodes], "color": node_colours,
                      "x": x, "y": y, "pad": 12, "thickness": 16,
                      "line": {"color": "#ffffff", "width": 0.5}},
-            "link": {"source": [s for s, _ in links], "target": [t for _, t in links],
-                     "value": list(links.values()),
-                     "color": [rgba(node_colours[s], 0.35) for s, _ in links]},
+            "link": {"source": [s for s, _ in weights], "target": [t for _, t in weights],
+                     "value": list(weights.values()),
+                     "color": [rgba(node_colours[s], 0.35) for s, _ in weights]},
         }],
         "layout": {"margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "font": {"size": 12}},
     }
+
+
+def sankey_figure(data: ReportData, colours: dict[str, str]) -> dict:
+    """The top journeys as a Sankey: nodes "step k: event", links weighted by sessions.
+
+    A journey shorter than the journey length flows into "step k+1: (session ends)".
+    """
+    links: dict[tuple[Node, Node], int] = {}
+    for steps, sessions in data.journeys:
+        length = next((i for i, s in enumerate(steps) if s is None), len(steps))
+        path = [_name(s) for s in steps[:length]] + ([END] if length < len(steps) else [])
+        for k in range(len(path) - 1):
+            key = ((k + 1, path[k]), (k + 2, path[k + 1]))
+            links[key] = links.get(key, 0) + sessions
+    return sankey(links, colours, lambda k, event: f"step {k}: {event}", "sessions", last=END)
 
 
 def transitions_figure(data: ReportData) -> dict:
@@ -315,7 +338,7 @@ def entry_exit_figure(data: ReportData, top: int) -> dict:
     }
 
 
-def _json(value: Any) -> str:
+def script_json(value: Any) -> str:
     """JSON safe inside <script>: no '</' can close the element."""
     return json.dumps(value, separators=(",", ":")).replace("</", "<\\/")
 
@@ -458,7 +481,7 @@ def render_html(data: ReportData) -> str:
         cap_visitor=SESSIONS_PER_VISITOR_CAP,
         cap_session=EVENTS_PER_SESSION_CAP,
         journey_rows=journey_rows,
-        figures=_json(figures),
+        figures=script_json(figures),
     )
 
 

@@ -155,13 +155,14 @@ def test_demo_in_an_empty_folder(runner, tmp_path):
     assert result.exit_code == 0
     assert "sessions" in result.stdout and "top 10 journeys" in result.stdout
     assert "Order Completed" in result.stdout.split("funnel: per visitor")[1]  # it ends with a funnel
+    assert "top paths after Product Viewed" in result.stdout and "\nProduct Viewed → " in result.stdout
     assert (tmp_path / "journey.duckdb").exists()
     assert (tmp_path / "journey-report.html").exists()
     assert f"report: {tmp_path / 'journey-report.html'}" in result.stderr
 
 
 def test_help_teaches_with_examples(runner):
-    for command in ["render", "run", "stages", "sample", "demo", "test", "report", "funnel"]:
+    for command in ["render", "run", "stages", "paths", "sample", "demo", "test", "report", "funnel"]:
         out = invoke(runner, command, "--help").stdout
         assert "Example" in out, command
     assert "Exit codes" in invoke(runner, "--help").stdout

@@ -145,8 +145,9 @@ def event_names(connector: Connector, schema: SchemaName) -> list[str]:
     return sorted(str(name) for (name,) in connector.query(generate(query, connector.dialect, "event names")))
 
 
-def missing_names_note(wanted: Iterable[str], known: Sequence[str], what: str = "event") -> list[str]:
-    """One note per wanted name that never occurs, with the closest existing names."""
+def missing_names_note(wanted: Iterable[str], known: Sequence[str], what: str = "event",
+                       where: str = FACTS) -> list[str]:
+    """One note per wanted name that never occurs (in `where`), with the closest existing names."""
     present = set(known)
     notes = []
     for name in dict.fromkeys(wanted):
@@ -154,7 +155,7 @@ def missing_names_note(wanted: Iterable[str], known: Sequence[str], what: str = 
             continue
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         suggestion = f"; closest: {', '.join(repr(c) for c in close)}" if close else ""
-        notes.append(f"note: {what} {name!r} never occurs in {FACTS}{suggestion}")
+        notes.append(f"note: {what} {name!r} never occurs in {where}{suggestion}")
     return notes
 
 
