@@ -9,7 +9,7 @@ from pathlib import Path
 
 from journeyctl import __version__
 from journeyctl.analysis.funnel import Funnel, duration_text
-from journeyctl.report import PALETTE, STYLE, _json, plotly_js
+from journeyctl.report import PALETTE, STYLE, plotly_js, script_json
 from journeyctl.textout import share
 
 PAGE = """<!DOCTYPE html>
@@ -126,7 +126,7 @@ def render_funnel_html(funnel: Funnel, result: dict) -> str:
         options=html.escape(funnel.describe()),
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         numbers="".join(f'<div class="number"><b>{html.escape(v)}</b><span>{k}</span></div>' for v, k in numbers),
-        step_rows=step_rows, trend=trend, figures=_json(figures))
+        step_rows=step_rows, trend=trend, figures=script_json(figures))
 
 
 def write_funnel_html(funnel: Funnel, result: dict, path: Path) -> Path:
