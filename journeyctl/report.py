@@ -371,24 +371,54 @@ STYLE = """\
 """
 """The pages' look (this report, the funnel page): their <style>."""
 
-PAGE = """<!DOCTYPE html>
+SHELL = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="journeyctl {version}">
-<title>Journey report</title>
+<title>{title}</title>
 <style>
 {style}</style>
 <script>{plotly}</script>
 </head>
 <body>
 <header>
-  <h1>Customer journeys</h1>
-  <p>{source} · journey length {journey_length} · generated {generated_at}</p>
+  <h1>{heading}</h1>
+  <p>{subtitle}</p>
 </header>
 <main>
-  <div class="numbers">{numbers}</div>
+{body}</main>
+<footer>journeyctl {version} · charts by plotly.js, embedded in this file</footer>
+<script>
+  const figures = {figures};
+  const config = {{displayModeBar: false, responsive: true}};
+  for (const [id, figure] of Object.entries(figures)) {{
+    Plotly.newPlot(id, figure.data, figure.layout, config);
+  }}
+</script>
+</body>
+</html>
+"""
+"""Every journeyctl page (this report, the funnel and paths pages): one self-contained file, plotly.js
+inlined, each figure drawn into the element of its id."""
+
+
+def html_page(title: str, heading: str, subtitle: str, body: str, figures: dict[str, dict]) -> str:
+    """A page with `body` (HTML) in its <main>; `heading` and `subtitle` are text (escaped here)."""
+    return SHELL.format(version=__version__, title=html.escape(title), style=STYLE,
+                        plotly=plotly_js().replace("</script", "<\\/script"), heading=html.escape(heading),
+                        subtitle=html.escape(subtitle), body=body, figures=script_json(figures))
+
+
+def write_page(text: str, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+REPORT = """  <div class="numbers">{numbers}</div>
   <section id="journeys">
     <h2>Top {n_journeys} journeys</h2>
     <p>The first {journey_length} events of a session, for the {n_journeys} most common openings
@@ -429,17 +459,6 @@ PAGE = """<!DOCTYPE html>
     <table><thead><tr><th class="n">sessions</th><th class="n">share</th><th>journey</th></tr></thead>
     <tbody>{journey_rows}</tbody></table>
   </section>
-</main>
-<footer>journeyctl {version} · charts by plotly.js, embedded in this file</footer>
-<script>
-  const figures = {figures};
-  const config = {{displayModeBar: false, responsive: true}};
-  for (const [id, figure] of Object.entries(figures)) {{
-    Plotly.newPlot(id, figure.data, figure.layout, config);
-  }}
-</script>
-</body>
-</html>
 """
 
 
@@ -468,25 +487,19 @@ def render_html(data: ReportData) -> str:
             [label for label, _ in data.durations], [n for _, n in data.durations],
             "duration", "sessions", PALETTE[4]),
     }
-    return PAGE.format(
-        style=STYLE,
-        version=__version__,
-        plotly=plotly_js().replace("</script", "<\\/script"),
-        source=html.escape(data.source),
+    body = REPORT.format(
         journey_length=data.journey_length,
-        generated_at=html.escape(data.generated_at),
         numbers="".join(f'<div class="number"><b>{v}</b><span>{k}</span></div>' for v, k in numbers),
         n_journeys=len(data.journeys),
         journey_share=share(sum(n for _, n in data.journeys), data.sessions),
         cap_visitor=SESSIONS_PER_VISITOR_CAP,
         cap_session=EVENTS_PER_SESSION_CAP,
         journey_rows=journey_rows,
-        figures=script_json(figures),
     )
+    return html_page("Journey report", "Customer journeys",
+                     f"{data.source} · journey length {data.journey_length} · generated {data.generated_at}",
+                     body, figures)
 
 
 def write_html(data: ReportData, path: Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(data), encoding="utf-8")
-    return path
+    return write_page(render_html(data), path)

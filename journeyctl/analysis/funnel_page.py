@@ -7,29 +7,11 @@ import html
 from datetime import datetime, timezone
 from pathlib import Path
 
-from journeyctl import __version__
 from journeyctl.analysis.funnel import Funnel, duration_text
-from journeyctl.report import PALETTE, STYLE, plotly_js, script_json
+from journeyctl.report import PALETTE, html_page, write_page
 from journeyctl.textout import share
 
-PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="journeyctl {version}">
-<title>Funnel</title>
-<style>
-{style}</style>
-<script>{plotly}</script>
-</head>
-<body>
-<header>
-  <h1>Funnel: {title}</h1>
-  <p>{options} · generated {generated_at}</p>
-</header>
-<main>
-  <div class="numbers">{numbers}</div>
+BODY = """  <div class="numbers">{numbers}</div>
   <section id="steps">
     <h2>Steps</h2>
     <p>Units whose best attempt reached each step; the lighter part is the drop-off from the step before.</p>
@@ -44,17 +26,6 @@ PAGE = """<!DOCTYPE html>
     <tbody>{step_rows}</tbody></table>
   </section>
   {trend}
-</main>
-<footer>journeyctl {version} · charts by plotly.js, embedded in this file</footer>
-<script>
-  const figures = {figures};
-  const config = {{displayModeBar: false, responsive: true}};
-  for (const [id, figure] of Object.entries(figures)) {{
-    Plotly.newPlot(id, figure.data, figure.layout, config);
-  }}
-</script>
-</body>
-</html>
 """
 
 TREND = """<section id="trend">
@@ -120,17 +91,13 @@ def render_funnel_html(funnel: Funnel, result: dict) -> str:
     if "trend" in result:
         figures["chart-trend"] = trend_figure(result["trend"])
         trend = TREND.format(interval=funnel.interval, week=", from Monday" if funnel.interval == "week" else "")
-    return PAGE.format(
-        style=STYLE, version=__version__, plotly=plotly_js().replace("</script", "<\\/script"),
-        title=html.escape(" → ".join(_label(n) for n in funnel.steps)),
-        options=html.escape(funnel.describe()),
-        generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    body = BODY.format(
         numbers="".join(f'<div class="number"><b>{html.escape(v)}</b><span>{k}</span></div>' for v, k in numbers),
-        step_rows=step_rows, trend=trend, figures=script_json(figures))
+        step_rows=step_rows, trend=trend)
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return html_page("Funnel", f"Funnel: {' → '.join(_label(n) for n in funnel.steps)}",
+                     f"{funnel.describe()} · generated {generated}", body, figures)
 
 
 def write_funnel_html(funnel: Funnel, result: dict, path: Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_funnel_html(funnel, result), encoding="utf-8")
-    return path
+    return write_page(render_funnel_html(funnel, result), path)
