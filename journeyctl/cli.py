@@ -89,6 +89,9 @@ def pipeline_overrides(f):
                           "user; default) or graph (one visitor per connected component of ids)."),
         click.option("--timestamp-column",
                      help="Source column of the event time, e.g. original_timestamp (default: timestamp)."),
+        click.option("--layout", type=click.Choice(["views", "tables"]),
+                     help="views: one physical event table, dbt_journey_events, and the three "
+                          "event-level tables views of it (default); tables: each a table."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -110,13 +113,14 @@ def flag_params(opts: dict) -> dict:
         "idle_timeout_minutes": idle_timeout(timeout, "--idle-timeout") if timeout is not None else None,
         "journey_length": journey_length(length, "--journey-length") if length is not None else None,
         "timestamp_column": opts.get("timestamp_column"), "identity": opts.get("identity"),
+        "layout": opts.get("layout"),
     }
 
 
 def pipeline_params(config: Config, connector: Connector, opts: dict) -> PipelineParams:
     """The parameters a command on `connector`'s target uses."""
     return api.pipeline_params(config, connector.dialect, target_schema=connector.output_schema(),
-                               **flag_params(opts))
+                               target_layout=connector.output_layout(), **flag_params(opts))
 
 
 def open_target(ctx: click.Context, name: str | None) -> Connector:
@@ -409,6 +413,7 @@ def stages(fmt):
     steps = cached_render_plan(PipelineParams(TableName.parse("tracks"), SchemaName.parse("journey")),
                                get_dialect("duckdb")).steps
     rows = [{"stage": s.stage, "inputs": s.inputs, "published": s.published,
+             "table": s.published_table.name if s.published else None, "view": s.view_query is not None,
              "takes_over": s.takes_over, "description": s.description} for s in steps]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
@@ -416,6 +421,10 @@ def stages(fmt):
     width = max(len(r["stage"]) for r in rows)
     for r in rows:
         kind = "" if r["published"] else " (working table, not published)"
+        if r["table"] and r["table"] != r["stage"]:
+            kind = f" (published as {r['table']})"
+        if r["view"]:
+            kind = " (a view of its columns)"
         if r["takes_over"]:
             kind = f" (made from {r['takes_over']} by dropping its other columns, not copied)"
         click.echo(f"{r['stage']:<{width}}  ← {', '.join(r['inputs'])}{kind}\n"

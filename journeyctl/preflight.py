@@ -52,7 +52,8 @@ def built_journey_length(connector: Connector, params: PipelineParams) -> int:
     For the commands that read the built tables (`test`, `report`): a missing table is a
     usage error (run first), told before any query fails on it.
     """
-    published = [t.name for t in render_templates(params.template_params()).values() if t.published]
+    published = [params.table_for(t.name).name for t in render_templates(params.template_params()).values()
+                 if t.published]
     present = {t.name.lower() for t in connector.tables_in_schema(params.schema)}
     missing = [name for name in published if name not in present]
     if missing:
