@@ -121,17 +121,18 @@ class SnowflakeConnector(Connector):
         return {str(c).lower(): str(t).upper() for c, t in rows if str(c) == self._normalised(str(c))}
 
     def tables_in_schema(self, schema: SchemaName) -> list[TableName]:
-        """Tables in `schema`, matched by its stored (upper-case) name as the rendered SQL is."""
-        *catalog, name = schema.parts
-        query = (exp.select("table_name")
-                 .from_(exp.table_("tables", db="information_schema", catalog=catalog[0] if catalog else None))
-                 .where(exp.column("table_schema").eq(exp.Literal.string(self._normalised(name)))))
-        return [schema.table(str(t)) for (t,) in self.query(self.render(query))]
+        """Tables and views in `schema`, matched by its stored (upper-case) name as the rendered SQL
+        is. Views are read from information_schema.views too: a stand-in lists only tables in .tables."""
+        names = dict.fromkeys([*self._names(schema, "tables"), *self._names(schema, "views")])
+        return [schema.table(name) for name in names]
 
     def views_in_schema(self, schema: SchemaName) -> list[str]:
+        return self._names(schema, "views")
+
+    def _names(self, schema: SchemaName, kind: str) -> list[str]:
         *catalog, name = schema.parts
         query = (exp.select("table_name")
-                 .from_(exp.table_("views", db="information_schema", catalog=catalog[0] if catalog else None))
+                 .from_(exp.table_(kind, db="information_schema", catalog=catalog[0] if catalog else None))
                  .where(exp.column("table_schema").eq(exp.Literal.string(self._normalised(name)))))
         return [str(t) for (t,) in self.query(self.render(query))]
 
