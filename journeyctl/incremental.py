@@ -207,7 +207,7 @@ def _increment(connector: Connector, params: PipelineParams, select: tuple[str, 
                                                _in_query("alias", staged("inc_touched"))),
                               "written": count(staged("inc_alias_delta"))}} if ALIASES in chosen else {}
         for step in event_tables:
-            replaced[step.stage] = {"removed": int(_scalar(c, _count_replaced(step.published_table,
+            replaced[step.published_table.name] = {"removed": int(_scalar(c, _count_replaced(step.published_table,
                                                                              staged(REPLACE_FROM)))),
                                     "written": count(step.table)}
         source_received = exp.column("received_at").is_(exp.null())
