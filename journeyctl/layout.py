@@ -14,17 +14,19 @@ its own kind (DROP TABLE on a view fails), so a publish knows what the schema ho
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from sqlglot import exp
 
 from journeyctl.errors import ConfigError
-from journeyctl.names import TableName
+from journeyctl.names import SchemaName, TableName
+from journeyctl.stages import render_templates
 
 if TYPE_CHECKING:
     from journeyctl.connectors.base import Connector
-    from journeyctl.render import Plan
+    from journeyctl.render import PipelineParams, Plan
 
 LAYOUTS = ("views", "tables")
 DEFAULT_LAYOUT = "views"
@@ -74,7 +76,7 @@ class Publication:
         return out
 
     def drops_after_tables(self, transactional: bool) -> list[exp.Drop]:
-        """Without a transaction: tables where views go (just before each view), retired ones last."""
+        """Without a transaction: the retired relations, once the tables and views are in place."""
         return [] if transactional else [drop(t, TABLE) for t in self.retired if self.kind(t)]
 
     def view_statements(self, transactional: bool) -> list[exp.Expression]:
@@ -103,16 +105,20 @@ def publication(plan: Plan, existing: Mapping[str, str] | None, last: str | None
     views = [(s.published_table, s.view_query) for s in steps if s.view_query is not None]
     if existing is None:
         existing = {t.name.lower(): TABLE for _, t in tables} | {v.name.lower(): VIEW for v, _ in views}
-    retired = []
-    events = plan.params.schema.table(EVENTS_TABLE)
-    replaced = {t.name.lower() for _, t in tables}
-    if plan.params.layout == "tables" and existing.get(EVENTS_TABLE) and not (
-            {n for n, k in existing.items() if k == VIEW} - replaced):
-        retired.append(events)  # no view reads it once this publish has replaced them all
+    # Back to tables: the event table goes once no view of it is left (a --select may move fewer).
+    left = {n for n in event_views(plan.params) if existing.get(n) == VIEW} - {t.name for _, t in tables}
+    retired = ([plan.params.schema.table(EVENTS_TABLE)]
+               if plan.params.layout == "tables" and existing.get(EVENTS_TABLE) and not left else [])
     return Publication(tables, views, existing, retired)
 
 
-def relations(connector: Connector, schema) -> dict[str, str]:
+def event_views(params: PipelineParams) -> set[str]:
+    """The stages the views layout publishes as views of the event table."""
+    views = dataclasses.replace(params, layout="views")
+    return {t.name for t in render_templates(views.template_params()).values() if t.view}
+
+
+def relations(connector: Connector, schema: SchemaName) -> dict[str, str]:
     """What the output schema holds: lower-case name → VIEW or TABLE."""
     views = {name.lower() for name in connector.views_in_schema(schema)}
     return {t.name.lower(): VIEW if t.name.lower() in views else TABLE

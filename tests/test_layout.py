@@ -9,7 +9,7 @@ from journeyctl.names import SchemaName
 from tests import edge_events as E
 from tests.helpers import PUBLISHED, normalised, read_tables
 from tests.test_incremental import BATCHES, COLUMNS, full_rebuild_into, tables
-from tests.warehouses import Warehouse, journeyctl
+from tests.warehouses import Warehouse, journeyctl, make_warehouse
 
 VIEWS = {"dbt_mapped_tracks", "dbt_track_facts", "dbt_tracks_flow"}
 
@@ -73,3 +73,22 @@ def test_incremental_runs_across_a_layout_switch_stay_exact(every_engine, tmp_pa
             got = tables(c, w.params())
             want = full_rebuild_into(c, loaded, w.params(), f"{w.schema}_full{k}")
         assert got == want, f"after switching to {layout}"
+
+
+def test_a_selected_switch_keeps_the_event_table_while_views_read_it(tmp_path):
+    """Back to tables with --select: the views it does not replace still read dbt_journey_events,
+    which stays until a run replaces them all."""
+    w = make_warehouse("duckdb", None, tmp_path)
+    w.load()
+    run(w, "--layout", "views")
+    run(w, "--layout", "tables", "--select", "dbt_session_tracks")
+    _, held, views = published(w)
+    assert EVENTS_TABLE in held and views == VIEWS
+    run(w, "--layout", "tables", "--select", "dbt_mapped_tracks")
+    _, held, views = published(w)
+    assert EVENTS_TABLE in held and views == VIEWS - {"dbt_mapped_tracks"}
+    run(w, "--layout", "tables")
+    _, held, views = published(w)
+    assert held == set(PUBLISHED) and views == set()
+    with w.connector() as c:
+        assert read_tables(c, w.params()) == normalised(E.expected_tables())
