@@ -112,6 +112,13 @@ def publication(plan: Plan, existing: Mapping[str, str] | None, last: str | None
     return Publication(tables, views, existing, retired)
 
 
+def journey_tables(params: PipelineParams) -> list[str]:
+    """The journey tables, named alike in both layouts (tables, or some of them views): what the
+    commands that read the built tables need, whichever layout built them."""
+    tables = dataclasses.replace(params, layout="tables")
+    return [t.name for t in render_templates(tables.template_params()).values() if t.published]
+
+
 def event_views(params: PipelineParams) -> set[str]:
     """The stages the views layout publishes as views of the event table."""
     views = dataclasses.replace(params, layout="views")
