@@ -282,15 +282,19 @@ class Takeover:
                 exp.Alter(this=working.copy(), kind="TABLE", actions=[exp.AlterRename(this=table)])]
 
 
-def column_projection(tree: exp.Expression) -> tuple[str, list[str]] | None:
-    """(stage, columns) when `tree` is exactly `SELECT a, b, … FROM ref(stage)`."""
+def column_projection(tree: exp.Expression, renames: bool = False) -> tuple[str, list[str]] | None:
+    """(stage, columns) when `tree` is exactly `SELECT a, b, … FROM ref(stage)` (with `renames`,
+    `b AS c` too: what a view may be)."""
     used = {k for k, v in tree.args.items() if v}
     if not isinstance(tree, exp.Select) or used != {"expressions", "from_"}:
         return None
     table = tree.args["from_"].this
     if not isinstance(table, exp.Table) or table.args.get("db") or not table.name.startswith(REF_MARKER):
         return None
-    if not all(isinstance(c, exp.Column) and not c.table for c in tree.expressions):
+
+    def plain(c: exp.Expression) -> bool:
+        return isinstance(c, exp.Column) and not c.table
+    if not all(plain(c) or renames and isinstance(c, exp.Alias) and plain(c.this) for c in tree.expressions):
         return None
     return table.name[len(REF_MARKER):], [c.name for c in tree.expressions]
 
@@ -364,9 +368,9 @@ def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...
     def view_query(t: RenderedTemplate) -> exp.Expression | None:
         if not t.view:
             return None
-        if column_projection(trees[t.name]) is None:
-            raise RenderError(f"{t.path}: a view may only select columns of one stage (no window, "
-                              "join or sort at read time)")
+        if column_projection(trees[t.name], renames=True) is None:
+            raise RenderError(f"{t.path}: a view may only select (and rename) columns of one stage "
+                              "(no window, join or sort at read time)")
         return compile_tree(trees[t.name], f"stage {t.name} ({t.path.name}), dialect {dialect.name}",
                             dialect, params.source_relation(), published)
 

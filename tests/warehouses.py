@@ -22,11 +22,11 @@ from journeyctl.cli import cli
 from journeyctl.config import Target
 from journeyctl.connectors import connect
 from journeyctl.connectors.base import Connector
-from journeyctl.layout import EVENTS_TABLE, LAYOUTS
+from journeyctl.layout import LAYOUTS
 from journeyctl.names import SchemaName, TableName
 from journeyctl.render import PipelineParams
 from tests import edge_events as E
-from tests.helpers import PUBLISHED
+from tests.helpers import published_relations
 
 ENGINES = ["snowflake", "bigquery", "redshift", "postgres", "clickhouse", "spark"]
 REQUIRED = ["id", "anonymous_id", "user_id", "timestamp", "event"]
@@ -60,7 +60,7 @@ class Warehouse:
     @property
     def relations(self) -> set[str]:
         """What a run publishes in its layout: the five, and the views layout's event table."""
-        return set(PUBLISHED) | ({EVENTS_TABLE} if self.params().layout == "views" else set())
+        return published_relations(self.params())
 
     def config(self, **overrides) -> Path:
         """journeyctl.toml with this target (options overridden) and the pipeline's source/schema."""
