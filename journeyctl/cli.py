@@ -413,7 +413,8 @@ def stages(fmt):
     steps = cached_render_plan(PipelineParams(TableName.parse("tracks"), SchemaName.parse("journey")),
                                get_dialect("duckdb")).steps
     rows = [{"stage": s.stage, "inputs": s.inputs, "published": s.published,
-             "table": s.published_table.name if s.published else None, "view": s.view_query is not None,
+             "table": s.published_table.name if s.published else None,
+             "view": s.view_query is not None,
              "takes_over": s.takes_over, "description": s.description} for s in steps]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
@@ -484,7 +485,8 @@ def demo(ctx, n, database):
     from journeyctl.sample import load_sample
 
     # compress_strings: a file less than half the size, for a run of seconds
-    connector = connect(Target("demo", "duckdb", {"path": str(database), "compress_strings": True}, Path.cwd()))
+    options = {"path": str(database), "compress_strings": True}
+    connector = connect(Target("demo", "duckdb", options, Path.cwd()))
     params = PipelineParams(source=TableName.parse("tracks"), schema=SchemaName.parse("journey"))
     t0 = time.perf_counter()
     with connector:

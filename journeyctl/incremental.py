@@ -167,7 +167,8 @@ def _increment(connector: Connector, params: PipelineParams, select: tuple[str, 
         ("journey_events+",), staging_suffix=suffix, outside=[REPLACE_FROM],
         inputs={ALIASES: staged("inc_mapping"), REPLACE_FROM: staged(REPLACE_FROM)},
         run_vars={"rows_from": REPLACE_FROM}, staging_schema=staging)
-    event_tables = [s for s in journeys.steps if s.published and s.view_query is None and s.stage in chosen]
+    event_tables = [s for s in journeys.steps
+                    if s.published and s.view_query is None and s.stage in chosen]  # views: nothing to apply
     whole = set(published) <= chosen  # else only the chosen tables move; state and kept events stay
 
     apply: list[exp.Expression] = []
@@ -207,9 +208,8 @@ def _increment(connector: Connector, params: PipelineParams, select: tuple[str, 
                                                _in_query("alias", staged("inc_touched"))),
                               "written": count(staged("inc_alias_delta"))}} if ALIASES in chosen else {}
         for step in event_tables:
-            replaced[step.published_table.name] = {"removed": int(_scalar(c, _count_replaced(step.published_table,
-                                                                             staged(REPLACE_FROM)))),
-                                    "written": count(step.table)}
+            removed = _scalar(c, _count_replaced(step.published_table, staged(REPLACE_FROM)))
+            replaced[step.published_table.name] = {"removed": int(removed), "written": count(step.table)}
         source_received = exp.column("received_at").is_(exp.null())
         result.incremental = IncrementalSummary(
             mode="incremental", state_advanced=whole,
