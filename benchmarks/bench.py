@@ -25,9 +25,9 @@ import render_speed
 from runner import measure
 
 HERE = Path(__file__).resolve().parent
-JOBS = ("floor", "floor-lag", "write-floor", "journeyctl", "journeyctl-sql", "baseline")
+JOBS = ("floor", "floor-lag", "write-floor", "journeyctl", "journeyctl-tables", "journeyctl-sql", "baseline")
 LABELS = {"floor": "floor", "floor-lag": "LAG floor", "write-floor": "writing the tables",
-          "journeyctl": "journeyctl",
+          "journeyctl": "journeyctl", "journeyctl-tables": "journeyctl, layout tables",
           "journeyctl-sql": "journeyctl's SQL, bare",
           "baseline": "dbt baseline"}
 
@@ -46,9 +46,9 @@ def journeyctl_plan(config: Path) -> list[str]:
 
 
 def journeyctl_config(db: Path, memory_limit: str | None, threads: int | None,
-                      concurrency: int | None = None) -> str:
+                      concurrency: int | None = None, layout: str = "views") -> str:
     lines = ['default_target = "bench"', "[pipeline]", 'source = "tracks"', 'schema = "journey"',
-             "[targets.bench]", 'type = "duckdb"', f"path = {json.dumps(str(db))}"]
+             f"layout = {json.dumps(layout)}", "[targets.bench]", 'type = "duckdb"', f"path = {json.dumps(str(db))}"]
     if memory_limit:
         lines.append(f"memory_limit = {json.dumps(memory_limit)}")
     if threads:
@@ -62,8 +62,9 @@ def journeyctl_config(db: Path, memory_limit: str | None, threads: int | None,
 def command(job: str, db: Path, work: Path, args: argparse.Namespace) -> list[str]:
     """The job's argv; journeyctl-sql's plan is rendered here, untimed."""
     config = work / "journeyctl.toml"
-    config.write_text(journeyctl_config(db, args.memory_limit, args.threads, args.concurrency))
-    if job == "journeyctl":
+    config.write_text(journeyctl_config(db, args.memory_limit, args.threads, args.concurrency,
+                                        "tables" if job == "journeyctl-tables" else "views"))
+    if job in ("journeyctl", "journeyctl-tables"):
         return journeyctl_command(config)
     argv = [sys.executable, str(HERE / "runner.py"), job, "--db", str(db),
             "--temp-dir", str(work / "spill")]
@@ -197,6 +198,8 @@ def report(args: argparse.Namespace, data: list[dict], render: list[dict]) -> st
                  "id, anonymous_id and timestamp (the least any sessionization must sort); "
                  "writing the tables = the three event-level tables' columns copied from the "
                  "source with nothing computed (the least any implementation must write); "
+                 "journeyctl = `journeyctl run` in the default layout (views), layout tables "
+                 "= the same with [pipeline] layout = \"tables\"; "
                  "journeyctl's SQL, bare = the statements `journeyctl run` "
                  "executes, run by benchmarks/runner.py in a process that imports only duckdb "
                  "(journeyctl's own share of the time and memory is the difference); "
@@ -204,9 +207,9 @@ def report(args: argparse.Namespace, data: list[dict], render: list[dict]) -> st
                  "(benchmarks/baseline_dbt)."), "",
                 ("| size | shape | generated in | "
                  + " | ".join(LABELS[job] for job in JOBS)
-                 + " | journeyctl / floor | journeyctl / LAG floor | writing the tables / LAG floor"
-                 + " | baseline / journeyctl |"),
-                "|---|---|---|" + "---|" * (len(JOBS) + 4)]
+                 + " | journeyctl / floor | journeyctl / LAG floor | journeyctl, layout tables / LAG floor"
+                 + " | writing the tables / LAG floor | baseline / journeyctl |"),
+                "|---|---|---|" + "---|" * (len(JOBS) + 5)]
         for d in data:
             r = d["results"]
             gen = "cached" if d["generate_seconds"] is None else f"{d['generate_seconds']:.1f} s"
@@ -214,6 +217,7 @@ def report(args: argparse.Namespace, data: list[dict], render: list[dict]) -> st
                        + " | ".join(cell(r.get(job, {})) for job in JOBS)
                        + f" | {ratio(r.get('journeyctl'), r.get('floor'))}"
                        + f" | {ratio(r.get('journeyctl'), r.get('floor-lag'))}"
+                       + f" | {ratio(r.get('journeyctl-tables'), r.get('floor-lag'))}"
                        + f" | {ratio(r.get('write-floor'), r.get('floor-lag'))}"
                        + f" | {ratio(r.get('baseline'), r.get('journeyctl'))} |")
         out += ["", "### Stages (medians, from each run's JSON summary)", "",
@@ -222,7 +226,7 @@ def report(args: argparse.Namespace, data: list[dict], render: list[dict]) -> st
                 "| size | shape | job | stage | rows | seconds | peak RSS so far |",
                 "|---|---|---|---|---|---|---|"]
         for d in data:
-            for job in ("journeyctl", "journeyctl-sql", "baseline"):
+            for job in ("journeyctl", "journeyctl-tables", "journeyctl-sql", "baseline"):
                 for s in d["results"].get(job, {}).get("stages", []):
                     rows = f"{s['rows']:,}" if isinstance(s.get("rows"), int) else "-"
                     peak = f"{s['peak_rss_mb']:.0f} MiB" if s.get("peak_rss_mb") else "-"

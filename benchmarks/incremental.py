@@ -9,6 +9,8 @@ the next. Each timed run copies a multi-GB database, so the memory a run is then
 cold. --warm-memory GB touches that much memory (and frees it) before every timed run, full and
 incremental alike, so both measure their own work; report it beside the plain numbers.
 
+Each layout (--layouts views,tables) has its own prepared database, built in that layout.
+
 Example: python benchmarks/incremental.py --sizes 2M,10M --runs 3 --results benchmarks/RESULTS.md
 """
 from __future__ import annotations
@@ -64,9 +66,9 @@ def add_new_events(db: Path, count: int, seed: int) -> None:
     con.close()
 
 
-def config(db: Path) -> str:
+def config(db: Path, layout: str) -> str:
     return "\n".join(['default_target = "bench"', "[pipeline]", 'source = "tracks"',
-                      'schema = "journey"', "[targets.bench]", 'type = "duckdb"',
+                      'schema = "journey"', f"layout = {json.dumps(layout)}", "[targets.bench]", 'type = "duckdb"',
                       f"path = {json.dumps(str(db))}", 'memory_limit = "2GB"']) + "\n"
 
 
@@ -75,16 +77,16 @@ def journeyctl(work: Path, *args: str) -> list[str]:
             "--format", "json", *args]
 
 
-def prepared(rows: int, new: int, seed: int, work: Path) -> Path:
+def prepared(rows: int, new: int, seed: int, work: Path, layout: str) -> Path:
     """A database whose history an incremental run has processed, with the new events loaded."""
     events, _ = generate.ensure(rows, "skewed", seed)
-    db = work / "prepared.duckdb"
+    db = work / f"prepared-{layout}.duckdb"
     shutil.copyfile(events, db)
-    (work / "journeyctl.toml").write_text(config(db))
+    (work / "journeyctl.toml").write_text(config(db, layout))
     first = measure(journeyctl(work, "--incremental"), cwd=work, env=render_speed.journeyctl_env())
     if first.error:
         raise SystemExit(f"first incremental build failed: {first.error}")
-    print(f"{rows:,}: first build (records state) {first.seconds:.1f} s", file=sys.stderr)
+    print(f"{rows:,} {layout}: first build (records state) {first.seconds:.1f} s", file=sys.stderr)
     add_new_events(db, new, seed)
     return db
 
@@ -96,14 +98,14 @@ def touch_memory(gigabytes: float) -> None:
     pages[::4096] = b"\1" * len(range(0, size, 4096))
 
 
-def time_run(prepared_db: Path, args: tuple[str, ...], warm_memory: float = 0) -> dict:
+def time_run(prepared_db: Path, layout: str, args: tuple[str, ...], warm_memory: float = 0) -> dict:
     with tempfile.TemporaryDirectory(prefix="journeyctl-bench-inc-") as tmp:
         work = Path(tmp)
         db = work / "events.duckdb"
         shutil.copyfile(prepared_db, db)
         os.sync()  # the copy's writeback is setup: flushed before the timed run, not during it
         touch_memory(warm_memory)
-        (work / "journeyctl.toml").write_text(config(db))
+        (work / "journeyctl.toml").write_text(config(db, layout))
         run = measure(journeyctl(work, *args), cwd=work, env=render_speed.journeyctl_env())
     if run.error:
         raise SystemExit(f"journeyctl run {' '.join(args)} failed: {run.error}")
@@ -116,6 +118,7 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=10_000, help="new events per batch")
     parser.add_argument("--runs", type=int, default=3, help="runs of each; the median is reported")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--layouts", default="views,tables", help="layouts to measure, each in turn")
     parser.add_argument("--results", type=Path, help="append the table to this markdown file")
     parser.add_argument("--warm-memory", type=float, default=0, metavar="GB",
                         help="touch this much memory before every timed run (default 0: none)")
@@ -123,36 +126,43 @@ def main() -> None:
     warmed = f", {args.warm_memory:g} GB of memory touched before each run" if args.warm_memory else ""
     lines = [f"\n### Incremental runs ({datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, "
              f"{os.cpu_count()} cores, memory_limit 2GB{warmed}, median of {args.runs})\n",
-             "| history | new events | full rebuild s | incremental s | speed-up | peak RSS full / inc MiB "
-             "| rows read | events changed | visitors affected | rows removed → written (5 tables) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| history | layout | new events | full rebuild s | incremental s | speed-up "
+             "| peak RSS full / inc MiB | rows read | events changed | visitors affected "
+             "| rows removed → written (published tables) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for size in args.sizes.split(","):
         rows = generate.parse_size(size)
-        with tempfile.TemporaryDirectory(prefix="journeyctl-bench-inc-prep-") as tmp:
-            db = prepared(rows, args.new, args.seed, Path(tmp))
-            full, inc = [], []
-            for n in range(args.runs):  # interleaved, so the machine's drift moves both alike
-                full.append(time_run(db, (), args.warm_memory))
-                inc.append(time_run(db, ("--incremental",), args.warm_memory))
-                print(f"{rows:,} run {n + 1}: full {full[-1]['seconds']:.2f} s, "
-                      f"incremental {inc[-1]['seconds']:.2f} s", file=sys.stderr)
-        full.sort(key=lambda r: r["seconds"])
-        inc.sort(key=lambda r: r["seconds"])
-        f, i = full[len(full) // 2], inc[len(inc) // 2]
-        s = i["summary"]["incremental"]
-        removed = sum(t["removed"] for t in s["rows_replaced"].values())
-        written = sum(t["written"] for t in s["rows_replaced"].values())
-        lines.append(f"| {rows:,} skewed | {args.new:,} | {f['seconds']:.2f} | {i['seconds']:.2f} | "
-                     f"{f['seconds'] / i['seconds']:.1f}× | {f['rss']:.0f} / {i['rss']:.0f} | "
-                     f"{s['rows_read']:,} | {s['events_changed']:,} | {s['visitors_affected']:,} | "
-                     f"{removed:,} → {written:,} |")
-        print(lines[-1], file=sys.stderr)
+        for layout in args.layouts.split(","):
+            lines.append(measure_layout(rows, layout, args))
     text = "\n".join(lines) + "\n"
     print(text)
     if args.results:
         with args.results.open("a") as out:
             out.write(text)
 
+
+def measure_layout(rows: int, layout: str, args: argparse.Namespace) -> str:
+    """Full rebuilds and incremental runs interleaved on one prepared database; the table row."""
+    with tempfile.TemporaryDirectory(prefix="journeyctl-bench-inc-prep-") as tmp:
+        db = prepared(rows, args.new, args.seed, Path(tmp), layout)
+        full, inc = [], []
+        for n in range(args.runs):  # interleaved, so the machine's drift moves both alike
+            full.append(time_run(db, layout, (), args.warm_memory))
+            inc.append(time_run(db, layout, ("--incremental",), args.warm_memory))
+            print(f"{rows:,} {layout} run {n + 1}: full {full[-1]['seconds']:.2f} s, "
+                  f"incremental {inc[-1]['seconds']:.2f} s", file=sys.stderr)
+    full.sort(key=lambda r: r["seconds"])
+    inc.sort(key=lambda r: r["seconds"])
+    f, i = full[len(full) // 2], inc[len(inc) // 2]
+    s = i["summary"]["incremental"]
+    removed = sum(t["removed"] for t in s["rows_replaced"].values())
+    written = sum(t["written"] for t in s["rows_replaced"].values())
+    line = (f"| {rows:,} skewed | {layout} | {args.new:,} | {f['seconds']:.2f} | {i['seconds']:.2f} | "
+            f"{f['seconds'] / i['seconds']:.1f}× | {f['rss']:.0f} / {i['rss']:.0f} | "
+            f"{s['rows_read']:,} | {s['events_changed']:,} | {s['visitors_affected']:,} | "
+            f"{removed:,} → {written:,} |")
+    print(line, file=sys.stderr)
+    return line
 
 if __name__ == "__main__":
     main()

@@ -50,6 +50,9 @@ class Overrides(TypedDict, total=False):
     """Source column of the event time (default: timestamp)."""
     identity: str | None
     """How ids become visitors: "latest_user" (default) or "graph" (connected components)."""
+    layout: str | None
+    """"views" (default: one physical event table, the three event-level tables views of it) or
+    "tables" (each a table)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ def load(config: ConfigLike = None) -> Config:
 
 
 def pipeline_params(config: Config, dialect: Dialect, target_schema: str | None = None,
-                    **overrides: Unpack[Overrides]) -> PipelineParams:
+                    target_layout: str | None = None, **overrides: Unpack[Overrides]) -> PipelineParams:
     """The parameters: overrides over the target's own schema over journeyctl.toml over defaults.
     An unknown override is a ConfigError (a misspelt one must not fall back to its default)."""
     check_keys(overrides, set(Overrides.__annotations__), "the pipeline parameters")
@@ -115,7 +118,8 @@ def pipeline_params(config: Config, dialect: Dialect, target_schema: str | None 
     return config.pipeline_params(dialect.default_source, source=o("source"), schema=o("schema"),
                                   idle_timeout_minutes=o("idle_timeout_minutes"),
                                   journey_length_=o("journey_length"), target_schema=target_schema,
-                                  timestamp_column=o("timestamp_column"), identity=o("identity"))
+                                  timestamp_column=o("timestamp_column"), identity=o("identity"),
+                                  layout=o("layout"), target_layout=target_layout)
 
 
 def render(dialect: str | None = None, *, config: ConfigLike = None, select: Sequence[str] = (),
@@ -149,14 +153,16 @@ class RunSetup:
     params: PipelineParams
     incremental: bool
 
-    def plan(self, select: Sequence[str], full_refresh: bool, report: Report) -> RunPlan:
-        """What the run executes; an incremental plan reads the target's state (open connector)."""
+    def plan(self, select: Sequence[str], full_refresh: bool, report: Report,
+             offline: bool = False) -> RunPlan:
+        """What the run executes, from what the target holds (open connector; `offline`: a full
+        run's plan, as if the schema held this layout)."""
         from journeyctl.incremental import plan_incremental_run
         from journeyctl.runner import plan_run
         if self.incremental:
             return plan_incremental_run(self.connector, self.params, tuple(select), full_refresh,
                                         report=report)
-        return plan_run(self.connector, self.params, tuple(select))
+        return plan_run(self.connector, self.params, tuple(select), offline=offline)
 
 
 def on_target(target: str | Connector | None, config: ConfigLike, incremental: bool | None = None,
@@ -166,7 +172,8 @@ def on_target(target: str | Connector | None, config: ConfigLike, incremental: b
     cfg = load(config)
     connector = target if isinstance(target, Connector) else connect(cfg.target(target))
     return RunSetup(connector, pipeline_params(cfg, connector.dialect,
-                                               target_schema=connector.output_schema(), **overrides),
+                                               target_schema=connector.output_schema(),
+                                               target_layout=connector.output_layout(), **overrides),
                     cfg.incremental(incremental))
 
 
@@ -183,7 +190,7 @@ def run_statements(target: str | Connector | None = None, *, config: ConfigLike 
             setup = dataclasses.replace(setup, params=preflight(setup.connector, setup.params))
             planned = setup.plan(select, full_refresh, lambda _: None)
     else:
-        planned = setup.plan(select, full_refresh, lambda _: None)
+        planned = setup.plan(select, full_refresh, lambda _: None, offline=True)
     return [*(Statement(label, sql) for label, sql in planned.statements()),
             *(Statement(f"data test {t.name}", t.sql) for t in (render_data_tests(setup.params,
                                                                                  setup.connector.dialect)

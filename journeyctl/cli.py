@@ -95,6 +95,9 @@ def pipeline_overrides(f):
                           "user; default) or graph (one visitor per connected component of ids)."),
         click.option("--timestamp-column",
                      help="Source column of the event time, e.g. original_timestamp (default: timestamp)."),
+        click.option("--layout", type=click.Choice(["views", "tables"]),
+                     help="views: one physical event table, dbt_journey_events, and the three "
+                          "event-level tables views of it (default); tables: each a table."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -116,13 +119,14 @@ def flag_params(opts: dict) -> dict:
         "idle_timeout_minutes": idle_timeout(timeout, "--idle-timeout") if timeout is not None else None,
         "journey_length": journey_length(length, "--journey-length") if length is not None else None,
         "timestamp_column": opts.get("timestamp_column"), "identity": opts.get("identity"),
+        "layout": opts.get("layout"),
     }
 
 
 def pipeline_params(config: Config, connector: Connector, opts: dict) -> PipelineParams:
     """The parameters a command on `connector`'s target uses."""
     return api.pipeline_params(config, connector.dialect, target_schema=connector.output_schema(),
-                               **flag_params(opts))
+                               target_layout=connector.output_layout(), **flag_params(opts))
 
 
 def open_target(ctx: click.Context, name: str | None) -> Connector:
@@ -482,6 +486,8 @@ def stages(fmt):
     steps = cached_render_plan(PipelineParams(TableName.parse("tracks"), SchemaName.parse("journey")),
                                get_dialect("duckdb")).steps
     rows = [{"stage": s.stage, "inputs": s.inputs, "published": s.published,
+             "table": s.published_table.name if s.published else None,
+             "view": s.view_query is not None,
              "takes_over": s.takes_over, "description": s.description} for s in steps]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
@@ -489,6 +495,10 @@ def stages(fmt):
     width = max(len(r["stage"]) for r in rows)
     for r in rows:
         kind = "" if r["published"] else " (working table, not published)"
+        if r["table"] and r["table"] != r["stage"]:
+            kind = f" (published as {r['table']})"
+        if r["view"]:
+            kind = " (a view of its columns)"
         if r["takes_over"]:
             kind = f" (made from {r['takes_over']} by dropping its other columns, not copied)"
         click.echo(f"{r['stage']:<{width}}  ← {', '.join(r['inputs'])}{kind}\n"
@@ -617,7 +627,9 @@ def demo(ctx, n, database):
     from journeyctl.runner import execute_run, plan_run
     from journeyctl.sample import load_sample
 
-    connector = connect(Target("demo", "duckdb", {"path": str(database)}, Path.cwd()))
+    # compress_strings: a file less than half the size, for a run of seconds
+    options = {"path": str(database), "compress_strings": True}
+    connector = connect(Target("demo", "duckdb", options, Path.cwd()))
     params = PipelineParams(source=TableName.parse("tracks"), schema=SchemaName.parse("journey"))
     t0 = time.perf_counter()
     with connector:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from journeyctl.errors import ConfigError
+from journeyctl.layout import DEFAULT_LAYOUT, layout as layout_name
 from journeyctl.names import SchemaName, TableName, column_name
 from journeyctl.render import PipelineParams
 
@@ -31,7 +32,7 @@ ANALYSIS_KINDS = ("funnels", "paths")
 _TOP_KEYS = {"default_target", "pipeline", "targets", *ANALYSIS_KINDS}
 _PIPELINE_KEYS = {"source", "schema", "idle_timeout_minutes", "journey_length", "incremental",
                   "lookback_hours", "identity", "placeholder_ids", "max_users_per_visitor",
-                  "timestamp_column"}
+                  "timestamp_column", "layout"}
 DEFAULT_LOOKBACK_HOURS = 6
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -153,8 +154,10 @@ class Config:
                         journey_length_: int | None = None,
                         target_schema: str | None = None,
                         identity: str | None = None,
-                        timestamp_column: str | None = None) -> PipelineParams:
-        """The pipeline's parameters: flags over the target's own schema over the file over defaults."""
+                        timestamp_column: str | None = None, layout: str | None = None,
+                        target_layout: str | None = None) -> PipelineParams:
+        """The pipeline's parameters: flags over the target's own schema (and layout) over the file
+        over defaults."""
         p = self.pipeline
         return PipelineParams(
             source=TableName.parse(source or p.get("source") or dialect_default_source, "source"),
@@ -173,6 +176,9 @@ class Config:
                                                         "[pipeline] max_users_per_visitor"),
             timestamp_column=column_name(timestamp_column or p.get("timestamp_column", "timestamp"),
                                          "timestamp_column"),
+            layout=layout_name(layout, "--layout") if layout is not None
+            else layout_name(target_layout, "the target's layout") if target_layout is not None
+            else layout_name(p.get("layout", DEFAULT_LAYOUT), "[pipeline] layout"),
         )
 
     def incremental(self, flag_value: bool | None = None) -> bool:

@@ -3,9 +3,11 @@
 One model per stage, each journeyctl's own SQL rendered for the dialect, its table references
 made `{{ ref('stage') }}` and `{{ source('rudderstack', 'tracks') }}` on the AST (dbt fills them
 in, so nothing needs journeyctl at run time); the data tests as singular tests; the source, the
-tables and their columns described in YAML. Every model is a plain SELECT materialised as a table:
-`journeyctl run`'s takeover (a published table made from a working one by dropping columns) is
-a statement sequence dbt has no place for.
+tables and their columns described in YAML. Each model is named as the table it publishes (in
+the views layout, journey_events is the dbt_journey_events model) and is a plain SELECT
+materialised as a table, or as a view where the layout makes it one (the three event-level tables
+in the views layout): `journeyctl run`'s takeover (a published table made from a working one by
+dropping columns) is a statement sequence dbt has no place for.
 """
 
 from __future__ import annotations
@@ -77,14 +79,20 @@ def header(params: PipelineParams, dialect: Dialect) -> str:
             f"-- Render again, rather than edit: journeyctl render --dialect {dialect.name} "
             f"--source {params.source} --idle-timeout {params.idle_timeout_minutes} "
             f"--journey-length {params.journey_length} --timestamp-column {params.timestamp_column} "
-            "--format dbt --output-dir DIR\n")
+            f"--layout {params.layout} --format dbt --output-dir DIR\n")
 
 
 def dbt_sql(t: RenderedTemplate, params: PipelineParams, dialect: Dialect) -> tuple[list[str], str]:
     """The template's query for `dialect` with dbt's ref()/source(): its columns and SQL."""
     where = f"{t.path.name}, dialect {dialect.name} (dbt export)"
-    tree = compile_tree(parse_template(t), where, dialect, params.source_relation(source_ref()), ref)
+    tree = compile_tree(parse_template(t), where, dialect, params.source_relation(source_ref()),
+                        lambda stage: ref(model_name(stage, params)))
     return list(tree.named_selects), generate(tree, dialect, where)
+
+
+def model_name(stage: str, params: PipelineParams) -> str:
+    """A stage's model: named as the table (or view) it publishes in the layout."""
+    return params.table_for(stage).name
 
 
 def project_files(params: PipelineParams, dialect: Dialect) -> dict[str, str]:
@@ -94,9 +102,10 @@ def project_files(params: PipelineParams, dialect: Dialect) -> dict[str, str]:
     models = []
     for t in sorted(render_templates(params.template_params()).values(), key=lambda t: t.name):
         columns, sql = dbt_sql(t, params, dialect)
-        files[f"models/{t.name}.sql"] = f"{head}{{{{ config(materialized='table') }}}}\n\n{sql}\n"
+        name, materialized = model_name(t.name, params), "view" if t.view else "table"
+        files[f"models/{name}.sql"] = f"{head}{{{{ config(materialized='{materialized}') }}}}\n\n{sql}\n"
         documented = [{"name": c, "description": column_description(c)} for c in columns if t.published]
-        models.append({"name": t.name, "description": t.description, "columns": documented})
+        models.append({"name": name, "description": t.description, "columns": documented})
     for name in data_test_names():
         t = render_template(f"{TESTS_DIR}/{name}.sql", params.template_params())
         _, sql = dbt_sql(t, params, dialect)

@@ -229,6 +229,11 @@ class Dialect:
     over a working table (render.Takeover): each is built by `CREATE TABLE … AS`."""
     delete_using: bool = True
     """Whether `DELETE … USING` joins the rows to delete; without (BigQuery), a key IN a join."""
+    views_hold_tables: bool = False
+    """Whether a view is bound to the table it reads (PostgreSQL, Redshift), not to its name: the
+    table cannot be dropped under it, and a renamed table takes the view along."""
+    views_read_own_schema: bool = False
+    """Whether a view's unqualified names resolve in the view's own schema (DuckDB), not the session's."""
 
     def rewrite(self, tree: exp.Expression) -> exp.Expression:
         """`tree` with the rewrites applied, innermost first (a rewritten node's parts are too)."""
@@ -258,15 +263,15 @@ class Dialect:
 DIALECTS: dict[str, Dialect] = {
     d.name: d
     for d in (
-        Dialect("duckdb", create_or_replace=True, default_source="tracks"),
+        Dialect("duckdb", create_or_replace=True, default_source="tracks", views_read_own_schema=True),
         Dialect("bigquery", create_or_replace=True, default_source="tracks", delete_using=False,
                 rewrites={exp.DataType: _instant_timestamp, exp.TimestampTrunc: _week_from_monday,
                           exp.Escape: _like_as_regexp}),
         Dialect("snowflake", create_or_replace=True, default_source="TRACKS",
                 rewrites={exp.TimestampTrunc: _week_from_iso_monday}),
-        Dialect("redshift", create_or_replace=False, default_source="tracks",
+        Dialect("redshift", create_or_replace=False, default_source="tracks", views_hold_tables=True,
                 rewrites={exp.TimestampDiff: _timestamp_diff_as_datediff}),
-        Dialect("postgres", create_or_replace=False, default_source="tracks",
+        Dialect("postgres", create_or_replace=False, default_source="tracks", views_hold_tables=True,
                 rewrites={exp.TimestampDiff: _timestamp_diff_as_epoch_micros,
                           exp.Ordered: _text_in_byte_order}),
         Dialect("clickhouse", create_or_replace=True, default_source="tracks",

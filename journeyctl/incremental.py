@@ -17,7 +17,8 @@ transaction:
    changes, so neither does any row before that session, and the published tables already
    hold what the rows after it are counted on from: the sessions before it, and the visitor's
    event before it. Then those visitors' events from that time on, as they will be (`inc_events`).
-2. The journey stages (journey_events and the four event tables), rendered from the same
+2. The journey stages (journey_events and the four event tables, or, in the views layout,
+   journey_events published as dbt_journey_events and dbt_session_tracks), rendered from the same
    templates as a full run, with `inc_events` as their source; journey_events numbers each
    visitor's sessions on from its sessions before, and takes the first gap from its event before.
 3. One transaction: delete those visitors' rows from their replace_from on and insert the
@@ -166,7 +167,8 @@ def _increment(connector: Connector, params: PipelineParams, select: tuple[str, 
         ("journey_events+",), staging_suffix=suffix, outside=[REPLACE_FROM],
         inputs={ALIASES: staged("inc_mapping"), REPLACE_FROM: staged(REPLACE_FROM)},
         run_vars={"rows_from": REPLACE_FROM}, staging_schema=staging)
-    event_tables = [s for s in journeys.steps if s.published and s.stage in chosen]
+    event_tables = [s for s in journeys.steps
+                    if s.published and s.view_query is None and s.stage in chosen]  # views: nothing to apply
     whole = set(published) <= chosen  # else only the chosen tables move; state and kept events stay
 
     apply: list[exp.Expression] = []
@@ -206,9 +208,8 @@ def _increment(connector: Connector, params: PipelineParams, select: tuple[str, 
                                                _in_query("alias", staged("inc_touched"))),
                               "written": count(staged("inc_alias_delta"))}} if ALIASES in chosen else {}
         for step in event_tables:
-            replaced[step.stage] = {"removed": int(_scalar(c, _count_replaced(step.published_table,
-                                                                             staged(REPLACE_FROM)))),
-                                    "written": count(step.table)}
+            removed = _scalar(c, _count_replaced(step.published_table, staged(REPLACE_FROM)))
+            replaced[step.published_table.name] = {"removed": int(removed), "written": count(step.table)}
         source_received = exp.column("received_at").is_(exp.null())
         result.incremental = IncrementalSummary(
             mode="incremental", state_advanced=whole,

@@ -9,7 +9,7 @@ import re
 from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError
 from journeyctl.render import SOURCE_COLUMNS, PipelineParams
-from journeyctl.stages import render_templates
+from journeyctl.layout import journey_tables
 
 
 def required_columns(params: PipelineParams) -> tuple[str, ...]:
@@ -52,7 +52,7 @@ def built_journey_length(connector: Connector, params: PipelineParams) -> int:
     For the commands that read the built tables (`test`, `report`): a missing table is a
     usage error (run first), told before any query fails on it.
     """
-    published = [t.name for t in render_templates(params.template_params()).values() if t.published]
+    published = journey_tables(params)
     present = {t.name.lower() for t in connector.tables_in_schema(params.schema)}
     missing = [name for name in published if name not in present]
     if missing:

@@ -20,6 +20,7 @@ from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
 
 from journeyctl.dialects import Dialect, drop_table
 from journeyctl.errors import RenderError
+from journeyctl.layout import DEFAULT_LAYOUT, VIEW, create_view, drop, table_name
 from journeyctl.names import SchemaName, TableName
 from journeyctl.stages import (REF_MARKER, SOURCE_MARKER, RenderedTemplate, dependency_order,
                                reachable, render_template, render_templates, select_stages,
@@ -48,6 +49,8 @@ class PipelineParams:
     """How ids become visitors: "latest_user" (the default rule) or "graph" (components)."""
     placeholder_ids: tuple[str, ...] = ()
     max_users_per_visitor: int = 50
+    layout: str = DEFAULT_LAYOUT
+    """"views" (one physical event table, three views of it) or "tables" (journeyctl/layout.py)."""
 
     def settings(self) -> str:
         """Everything that shapes the tables' rows, as text: incremental state remembers it, and a
@@ -55,7 +58,7 @@ class PipelineParams:
         from journeyctl import __version__  # the templates' own text is in the fingerprint too
         return (f"source={self.source}; idle_timeout_minutes={self.idle_timeout_minutes}; "
                 f"journey_length={self.journey_length}; timestamp_column={self.timestamp_column}; "
-                f"identity={self.identity_settings()}; "
+                f"identity={self.identity_settings()}; layout={self.layout}; "
                 f"journeyctl={__version__}; templates={templates_digest()}")
 
     def identity_settings(self) -> str:
@@ -74,6 +77,7 @@ class PipelineParams:
             "has_received_at": self.has_received_at,
             "incremental": self.incremental,
             "identity": self.identity,
+            "layout": self.layout,
             "lookback_microseconds": round(self.lookback_hours * 3_600_000_000),
             "fingerprint": self.fingerprint(),
             "settings": self.settings(),
@@ -84,7 +88,7 @@ class PipelineParams:
         }
 
     def table_for(self, stage: str) -> TableName:
-        return self.schema.table(stage)
+        return self.schema.table(table_name(stage, self.layout))
 
     def source_relation(self, table: exp.Table | None = None) -> exp.Expression:
         """What the templates' source() reads: the source `table` (by default, params.source) or,
@@ -119,6 +123,9 @@ class Step:
     after: tuple[str, ...] = ()
     """The plan's stages that must finish before this one starts (what it reads; a takeover's
     other readers)."""
+    view_query: exp.Expression | None = None
+    """A view's query over the published tables: it is created at publish, not built in staging
+    (its `statements` are for a script)."""
 
 
 @dataclass(frozen=True)
@@ -275,15 +282,19 @@ class Takeover:
                 exp.Alter(this=working.copy(), kind="TABLE", actions=[exp.AlterRename(this=table)])]
 
 
-def column_projection(tree: exp.Expression) -> tuple[str, list[str]] | None:
-    """(stage, columns) when `tree` is exactly `SELECT a, b, … FROM ref(stage)`."""
+def column_projection(tree: exp.Expression, renames: bool = False) -> tuple[str, list[str]] | None:
+    """(stage, columns) when `tree` is exactly `SELECT a, b, … FROM ref(stage)` (with `renames`,
+    `b AS c` too: what a view may be)."""
     used = {k for k, v in tree.args.items() if v}
     if not isinstance(tree, exp.Select) or used != {"expressions", "from_"}:
         return None
     table = tree.args["from_"].this
     if not isinstance(table, exp.Table) or table.args.get("db") or not table.name.startswith(REF_MARKER):
         return None
-    if not all(isinstance(c, exp.Column) and not c.table for c in tree.expressions):
+
+    def plain(c: exp.Expression) -> bool:
+        return isinstance(c, exp.Column) and not c.table
+    if not all(plain(c) or renames and isinstance(c, exp.Alias) and plain(c.this) for c in tree.expressions):
         return None
     return table.name[len(REF_MARKER):], [c.name for c in tree.expressions]
 
@@ -345,28 +356,55 @@ def render_plan(params: PipelineParams, dialect: Dialect, select: tuple[str, ...
         if stage in inputs:
             return inputs[stage]
         if stage in chosen:
-            return staging.table(stage + staging_suffix)
+            return staging.table(params.table_for(stage).name + staging_suffix)
         return params.table_for(stage)
+
+    def published(stage: str) -> TableName:
+        """What a view reads: the published table (by its bare name where a view's names resolve in
+        its own schema: DuckDB's catalog is named after the file, which the view must not know)."""
+        table = params.table_for(stage)
+        return TableName((table.name,)) if dialect.views_read_own_schema else table
+
+    def view_query(t: RenderedTemplate) -> exp.Expression | None:
+        if not t.view:
+            return None
+        if column_projection(trees[t.name], renames=True) is None:
+            raise RenderError(f"{t.path}: a view may only select (and rename) columns of one stage "
+                              "(no window, join or sort at read time)")
+        return compile_tree(trees[t.name], f"stage {t.name} ({t.path.name}), dialect {dialect.name}",
+                            dialect, params.source_relation(), published)
+
+    views = {t.name: view_query(t) for t in ordered if t.name in chosen}
+    view_readers = {t.name: [v.name for v in ordered if views.get(v.name) is not None and t.name in v.refs]
+                    for t in ordered}
 
     def input_table(t: RenderedTemplate) -> TableName | None:
         return staging.table(f"{t.name}__input{staging_suffix}") if t.procedure else None
 
     def statements(t: RenderedTemplate) -> list[str]:
         where = f"stage {t.name} ({t.path.name}), dialect {dialect.name}"
+        if views[t.name] is not None:  # for a script: a run creates views at publish
+            view = params.table_for(t.name)
+            built = [*([] if dialect.create_or_replace else [drop(view, VIEW)]),
+                     create_view(view, views[t.name], replace=dialect.create_or_replace)]
+            return [generate(s, dialect, where) for s in built]
+        # A script run again drops the views that hold the table it replaces (they come back after it).
+        held = [drop(params.table_for(v), VIEW) for v in view_readers[t.name]
+                if dialect.views_hold_tables and not staging_suffix]
         if t.name in takeovers:
             built = takeovers[t.name].statements(table_for(takeovers[t.name].working).to_table(),
                                                  table_for(t.name).to_table())
         else:
             query = compile_tree(trees[t.name], where, dialect, params.source_relation(), table_for)
             built = dialect.build_table((input_table(t) or table_for(t.name)).to_table(), query)
-        return [generate(s, dialect, where) for s in built]
+        return [generate(s, dialect, where) for s in [*held, *built]]
 
     steps = [
         Step(stage=t.name, description=t.description, inputs=t.inputs, published=t.published,
              template=t.path, table=table_for(t.name), published_table=params.table_for(t.name),
              statements=statements(t),
              takes_over=takeovers[t.name].working if t.name in takeovers else None,
-             procedure=t.procedure, input_table=input_table(t),
+             procedure=t.procedure, input_table=input_table(t), view_query=views[t.name],
              after=tuple(n for n in [*t.refs, *(takeovers[t.name].after if t.name in takeovers else ())]
                          if n in chosen))
         for t in ordered if t.name in chosen

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable
 from journeyctl.connectors.base import Connector
 from journeyctl.errors import ExecutionError
 from journeyctl.identity import WORK_MARK, graph_aliases_step
+from journeyctl.layout import publication, relations
 from journeyctl.names import STAGING_MARK
 from journeyctl.render import PipelineParams, Plan, Step, render_plan, render_query
 from journeyctl.scheduler import run_steps
@@ -109,25 +110,29 @@ class RunPlan:
         """(label, sql) pairs in execution order, for --dry-run."""
         return [
             *(("setup", s) for s in self.plan.setup),
-            *((f"stage {step.stage}", s) for step in self.plan.steps for s in step.statements),
+            *((f"stage {step.stage}", s) for step in self.plan.steps if step.view_query is None
+              for s in step.statements),
             *(("apply (one transaction)" if self.incremental else "publish", s) for s in self.publish),
             *(("cleanup", s) for s in self.plan.cleanup),
         ]
 
 
 def plan_run(connector: Connector, params: PipelineParams, select: tuple[str, ...] = (),
-             run_id: str | None = None) -> RunPlan:
-    """The selected stages rendered into this run's staging tables, and how to publish them."""
+             run_id: str | None = None, offline: bool = False) -> RunPlan:
+    """The selected stages rendered into this run's staging tables, and how to publish them
+    (`offline`, for a dry run that does not connect: as if the schema held this layout)."""
     run_id = run_id or secrets.token_hex(4)
     plan = render_plan(params, connector.dialect, select, staging_suffix=STAGING_MARK + run_id,
                        run_vars={"run_id": run_id})
-    return RunPlan(plan=plan, publish=publish_statements(connector, plan))
+    return RunPlan(plan=plan, publish=publish_statements(connector, plan, offline=offline))
 
 
-def publish_statements(connector: Connector, plan: Plan, last: str | None = None) -> list[str]:
-    """How the connector replaces each published table by its staging table; stage `last` last."""
-    steps = sorted((s for s in plan.steps if s.published), key=lambda s: s.stage == last)
-    return connector.publish_statements([(s.table, s.published_table) for s in steps])
+def publish_statements(connector: Connector, plan: Plan, last: str | None = None,
+                       offline: bool = False) -> list[str]:
+    """How the connector puts the published tables and views in place (from what the output schema
+    holds now, unless `offline`); stage `last` last."""
+    existing = None if offline else relations(connector, plan.params.schema)
+    return connector.publish_statements(publication(plan, existing, last))
 
 
 def execute_run(connector: Connector, run: RunPlan, report: Report = lambda _: None,
@@ -157,9 +162,12 @@ def execute_run(connector: Connector, run: RunPlan, report: Report = lambda _: N
             result.stages.append(StageResult(step.stage, str(step.published_table), seconds, rows))
             report(f"{i} {step.stage}: {rows:,} rows in {seconds:.2f} s")
 
-        run_steps(connector, plan.steps, build,
+        run_steps(connector, [s for s in plan.steps if s.view_query is None], build,
                   connector.allowed_concurrency(concurrency, "--concurrency") if concurrency
                   else connector.concurrency)
+        rows = {s.stage: s.rows for s in result.stages}
+        result.stages += [StageResult(s.stage, str(s.published_table), 0.0, rows.get(s.inputs[0]))
+                          for s in plan.steps if s.view_query is not None]  # a view has its table's rows
         if run.before_publish is not None:
             run.before_publish(connector, result)
         execute = lambda sql: _execute(connector, sql, "publish")  # noqa: E731

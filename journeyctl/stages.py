@@ -65,6 +65,8 @@ class RenderedTemplate:
     enabled: bool = True
     procedure: str | None = None
     """A step journeyctl's runner performs on the rows the SQL selects (the identity graph's loop)."""
+    view: bool = False
+    """Published as a view of the stage it selects from (the views layout), not as a table."""
 
     @property
     def inputs(self) -> list[str]:
@@ -87,9 +89,9 @@ def render_template(relative_path: str, params: dict[str, Any]) -> RenderedTempl
         return SOURCE_MARKER
 
     def config(description: str = "", published: bool = True, enabled: bool = True,
-               procedure: str | None = None) -> str:
-        out.description, out.published, out.enabled, out.procedure = (description, published, enabled,
-                                                                       procedure)
+               procedure: str | None = None, view: bool = False) -> str:
+        out.description, out.published, out.enabled, out.procedure, out.view = (
+            description, published, enabled, procedure, view)
         return ""
 
     try:
@@ -166,7 +168,8 @@ def select_stages(stages: list[RenderedTemplate], selectors: tuple[str, ...]) ->
     """Names chosen by dbt-style selectors: `name`, `+name` (with upstream), `name+` (downstream).
 
     Working (unpublished) stages are not kept between runs, so a chosen stage always
-    brings the working stages it reads from.
+    brings the working stages it reads from; a view and the table it reads are one set of rows,
+    so either brings the other.
     """
     if not selectors:
         return [s.name for s in stages]
@@ -187,6 +190,9 @@ def select_stages(stages: list[RenderedTemplate], selectors: tuple[str, ...]) ->
             chosen |= reachable(name, lambda n: upstream[n])
         if raw.endswith("+"):
             chosen |= reachable(name, lambda n: downstream[n])
+    views = [s.name for s in stages if s.view]
+    chosen |= {r for v in views if v in chosen for r in upstream[v]}
+    chosen |= {v for v in views if chosen & set(upstream[v])}
     for s in reversed(stages):
         if s.name in chosen:
             chosen |= {r for r in upstream[s.name] if not by_name[r].published}

@@ -1,4 +1,4 @@
-{{ config(description="Each event with the names of the next events of its session (journey length N: event_2 … event_N).") }}
+{{ config(description="Each event with the names of the next events of its session (journey length N: event_2 … event_N).", view=layout == "views") }}
 SELECT
   event_id,
   session_id,

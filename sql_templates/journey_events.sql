@@ -1,6 +1,6 @@
 {{ config(
-    description="Working table: each event with its visitor, gap, session and next events, numbered once per visitor in (timestamp, id) order; the published tables are projections of it.",
-    published=False,
+    description="Each event with its visitor, gap, session and next events, numbered once per visitor in (timestamp, id) order: the columns of the three event-level tables, which are views of it (layout views, published as dbt_journey_events) or tables made from it (layout tables, a working table).",
+    published=layout == "views",
 ) }}
 {%- from "_macros.sql" import deduplicated_events, minutes_between, starts_session with context %}
 {%- set visitor_order = "PARTITION BY dbt_visitor_id ORDER BY timestamp, event_id" %}

@@ -11,6 +11,7 @@ from sqlglot import exp
 from journeyctl.config import Target
 from journeyctl.connectors import connect
 from journeyctl.connectors.base import Connector
+from journeyctl.layout import EVENTS_TABLE
 from journeyctl.names import SchemaName, TableName
 from journeyctl.render import PipelineParams
 from journeyctl.preflight import preflight
@@ -82,6 +83,11 @@ def fingerprint(connector: Connector, p: PipelineParams, names=PUBLISHED) -> dic
         rows = connector.query(connector.render(exp.select("*").from_(p.table_for(name).to_table())))
         out[name] = (len(rows), sum(hash(tuple(row)) for row in rows) % 2**64)
     return out
+
+
+def published_relations(p: PipelineParams) -> set[str]:
+    """What a run publishes in p's layout: the five journey tables, and the views layout's event table."""
+    return set(PUBLISHED) | ({EVENTS_TABLE} if p.layout == "views" else set())
 
 
 def staging_tables(connector: Connector, schema: SchemaName | str) -> list[str]:

@@ -58,10 +58,15 @@ def test_render_overrides(runner):
 
 
 def test_select_with_upstream(runner):
-    out = invoke(runner, "render", "--select", "+dbt_mapped_tracks").stdout
+    out = invoke(runner, "render", "--select", "+dbt_mapped_tracks", "--layout", "tables").stdout
     assert [l for l in out.splitlines() if l.startswith("-- stage")] == [
         "-- stage: chosen_copies", "-- stage: dbt_aliases_mapping", "-- stage: journey_events",
         "-- stage: dbt_mapped_tracks"]
+    # views: a view and the table it reads are one set of rows, so its sibling views come along
+    out = invoke(runner, "render", "--select", "+dbt_mapped_tracks").stdout
+    assert [l for l in out.splitlines() if l.startswith("-- stage")] == [
+        "-- stage: chosen_copies", "-- stage: dbt_aliases_mapping", "-- stage: journey_events",
+        "-- stage: dbt_mapped_tracks", "-- stage: dbt_track_facts", "-- stage: dbt_tracks_flow"]
 
 
 @pytest.mark.parametrize("args,message", [

@@ -10,6 +10,7 @@ import pytest
 from journeyctl.config import Target
 from journeyctl.connectors import connect
 from journeyctl.errors import ConfigError, ConnectionFailed
+from journeyctl.layout import Publication
 from journeyctl.names import SchemaName, TableName
 from tests import edge_events as E
 from tests.helpers import normalise, normalised, params, read_tables
@@ -44,8 +45,8 @@ def test_table_ids_take_project_and_dataset_from_the_target():
 
 
 def test_publish_replaces_each_table_then_drops_staging():
-    statements = offline().publish_statements([(TableName.parse("j.t__jc_0000abcd"),
-                                                TableName.parse("j.t"))])
+    statements = offline().publish_statements(Publication([(TableName.parse("j.t__jc_0000abcd"),
+                                                            TableName.parse("j.t"))], []))
     assert [" ".join(s.split()) for s in statements] == [
         "CREATE OR REPLACE TABLE `j`.`t` AS SELECT * FROM `j`.`t__jc_0000abcd`",
         "DROP TABLE IF EXISTS `j`.`t__jc_0000abcd`",

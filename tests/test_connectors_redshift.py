@@ -9,6 +9,7 @@ import pytest
 from journeyctl.config import Target
 from journeyctl.connectors import connect
 from journeyctl.errors import ConnectionFailed, ExecutionError
+from journeyctl.layout import Publication
 from journeyctl.names import TableName
 from journeyctl.runner import _execute
 
@@ -56,7 +57,7 @@ def test_a_failed_publish_rolls_back_every_table(redshift):
                     f"CREATE TABLE {schema}.a__jc_0000abcd AS SELECT 'new' AS v"):  # b's staging is missing
             c.execute(sql)
         with pytest.raises(ExecutionError, match="does not exist"):
-            c.run_publish(c.publish_statements(pairs), lambda sql: _execute(c, sql, "publish"))
+            c.run_publish(c.publish_statements(Publication(pairs, [])), lambda sql: _execute(c, sql, "publish"))
         assert c.query(f"SELECT v FROM {schema}.a") == [("old",)]
         assert c.query(f"SELECT v FROM {schema}.a__jc_0000abcd") == [("new",)]
         assert c.query("SELECT 1") == [(1,)]  # the session is usable again

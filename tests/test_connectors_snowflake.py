@@ -9,6 +9,7 @@ import pytest
 from journeyctl.config import Target
 from journeyctl.connectors import connect
 from journeyctl.errors import ConnectionFailed
+from journeyctl.layout import Publication
 from journeyctl.names import SchemaName, TableName
 from tests.warehouses import encrypted_key
 
@@ -75,7 +76,7 @@ def test_first_publish_renames_to_a_qualified_name_later_ones_swap(snowflake):
         c.execute('CREATE SCHEMA IF NOT EXISTS "JOURNEY"')
         for run in (1, 2):
             c.execute(f'CREATE TABLE "JOURNEY"."T__JC_0000ABCD" AS SELECT {run} AS "RUN"')
-            c.run_publish(c.publish_statements([(staging, final)]),
+            c.run_publish(c.publish_statements(Publication([(staging, final)], [])),
                           lambda sql: (statements.append(" ".join(sql.split())), c.execute(sql)))
             assert c.query('SELECT "RUN" FROM "JOURNEY"."T"') == [(run,)]
         assert c.columns(staging) is None

@@ -22,7 +22,7 @@ from sqlglot import exp
 
 from journeyctl.names import TableName
 from tests import edge_events as E
-from tests.helpers import PUBLISHED, duckdb_connector, load, normalised, params, read_tables, run_pipeline
+from tests.helpers import duckdb_connector, load, normalised, params, read_tables, run_pipeline
 from tests.reference import journeys
 from tests.standins import StandinNotInstalled, free_port, missing, spark_installed
 from tests.test_connectors_equivalence import assert_same_rows, duckdb_rows
@@ -93,7 +93,7 @@ def test_edge_events_give_duckdbs_rows_and_data_tests_pass(local):
     assert result.exit_code == 0, result.stderr
     with local.connector() as c:
         assert_same_rows(read_tables(c, local.params()), duckdb_rows())
-        assert {t.name for t in c.tables_in_schema(local.params().schema)} == set(PUBLISHED)
+        assert {t.name for t in c.tables_in_schema(local.params().schema)} == local.relations
     result = journeyctl(config, "test", "--target", "spark")
     assert result.exit_code == 0, result.stdout + result.stderr
 

@@ -26,8 +26,9 @@ from tests.warehouses import Warehouse, journeyctl, make_warehouse
 DBT_ADAPTERS = ["snowflake", "bigquery", "redshift"]
 """The warehouses whose dbt adapters .ci/dbt.sh installs (with dbt-duckdb)."""
 
-STAGES = {"chosen_copies", "journey_events", "dbt_aliases_mapping", "dbt_mapped_tracks",
+STAGES = {"chosen_copies", "dbt_journey_events", "dbt_aliases_mapping", "dbt_mapped_tracks",
           "dbt_session_tracks", "dbt_track_facts", "dbt_tracks_flow"}
+"""The models of the default layout (views); in the tables layout, journey_events for dbt_journey_events."""
 PROFILES = """\
 journeyctl:
   target: duckdb
@@ -61,6 +62,7 @@ def dbt(dbt_executable, tmp_path):
 
 CASES = {
     "defaults": ({}, E.COLUMNS, E.ROWS, E.expected_tables()),
+    "layout tables": ({"layout": "tables"}, E.COLUMNS, E.ROWS, E.expected_tables()),
     "segment original_timestamp, timeout 60, length 3": (
         {"timestamp_column": "original_timestamp", "idle_timeout_minutes": 60, "journey_length": 3},
         SEGMENT_COLUMNS, segment_rows("original_timestamp"),
@@ -83,6 +85,10 @@ def test_duckdb_export_builds_what_journeyctl_run_builds(dbt, tmp_path, case):
     assert f"PASS={len(STAGES) + 11} WARN=0 ERROR=0" in out  # every model and data test
 
     p = params(**{k: v for k, v in overrides.items() if k != "timestamp_column"})
+    views = {n for n in STAGES if (tmp_path / "export" / "models" / f"{n}.sql").exists()
+             and "materialized='view'" in (tmp_path / "export" / "models" / f"{n}.sql").read_text()}
+    assert views == (set() if overrides.get("layout") == "tables" else
+                     {"dbt_mapped_tracks", "dbt_track_facts", "dbt_tracks_flow"})
     with duckdb_connector(tmp_path / "run.duckdb") as connector:
         by_journeyctl = read_tables(connector, p)
     with duckdb_connector(tmp_path / "dbt.duckdb") as connector:
@@ -144,7 +150,8 @@ def test_warehouse_exports_parse_and_build_with_their_adapters(adapter_warehouse
     models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
     assert set(models) == STAGES and len(tests) == 11
-    assert models["dbt_tracks_flow"]["depends_on"]["nodes"] == ["model.journeyctl_journeys.journey_events"]
+    assert models["dbt_tracks_flow"]["depends_on"]["nodes"] == ["model.journeyctl_journeys.dbt_journey_events"]
+    assert models["dbt_tracks_flow"]["config"]["materialized"] == "view"
 
     # Snowflake's source is TRACKS in the login schema, which is not the output schema.
     source_schema = {"journeyctl_source_schema": "PUBLIC"} if warehouse.engine == "snowflake" else {}
@@ -156,7 +163,7 @@ def test_warehouse_exports_parse_and_build_with_their_adapters(adapter_warehouse
 
 def test_models_carry_their_parameters_and_need_no_journeyctl(tmp_path):
     api.export_dbt(tmp_path, "snowflake", config=None, idle_timeout_minutes=45)
-    flow = (tmp_path / "models" / "journey_events.sql").read_text()
+    flow = (tmp_path / "models" / "dbt_journey_events.sql").read_text()
     assert "idle_timeout_minutes=45" in flow.splitlines()[0]
     assert "{{ config(materialized='table') }}" in flow
     assert "{{ ref('dbt_aliases_mapping') }}" in flow and "{{ source('rudderstack', 'tracks') }}" in flow

@@ -18,7 +18,7 @@ from journeyctl.dialects import DIALECTS
 from journeyctl.errors import ConfigError, ExecutionError
 from journeyctl.identity import build_graph_aliases, counted_events, latest_user_query
 from journeyctl.names import TableName
-from tests.helpers import PUBLISHED, duckdb_connector, params, run_pipeline, schema_tables
+from tests.helpers import duckdb_connector, params, published_relations, run_pipeline, schema_tables
 
 COLUMNS = [("id", "VARCHAR"), ("anonymous_id", "VARCHAR"), ("user_id", "VARCHAR"),
            ("timestamp", "TIMESTAMP"), ("event", "VARCHAR")]
@@ -262,7 +262,7 @@ def test_fixed_graphs_match_the_reference_on_every_standin(warehouse):
     assert len(rows) == len(dict(rows))
     assert stats.fallback_components >= 1 and stats.placeholder_ids == 10 and stats.rounds >= 1
     assert tests.passed and len(tests.results) == 3
-    assert left == {*PUBLISHED}, "working tables are dropped"
+    assert left == published_relations(p), "working tables are dropped"
 
 
 # --- data tests ---------------------------------------------------------------------------------
@@ -299,7 +299,7 @@ def test_identity_data_tests_pass_on_graph_aliases_and_catch(tmp_path, corruptio
             c.execute(statement)
         run = run_identity_data_tests(c, p)
         assert {r.name for r in run.failed} == failing
-        assert schema_tables(c, p.schema) == {*PUBLISHED}, "working tables are dropped"
+        assert schema_tables(c, p.schema) == published_relations(p), "working tables are dropped"
 
 
 # --- rendering and configuration ---------------------------------------------------------------

@@ -21,6 +21,7 @@ from journeyctl import plancache
 from journeyctl.connectors.base import Connector
 from journeyctl.errors import ConfigError, ExecutionError
 from journeyctl.incremental import STATE, plan_incremental_run
+from journeyctl.layout import LAYOUTS
 from journeyctl.names import TableName
 from journeyctl.render import PipelineParams
 from journeyctl.preflight import preflight
@@ -116,13 +117,14 @@ IDENTITIES = {
 }
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("identity", IDENTITIES)
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                 HealthCheck.function_scoped_fixture])
 @given(history=batches())
-def test_incremental_runs_equal_a_full_rebuild(identity, history, tmp_path_factory):
+def test_incremental_runs_equal_a_full_rebuild(identity, layout, history, tmp_path_factory):
     folder = tmp_path_factory.mktemp("inc")
-    p = params(**IDENTITIES[identity])
+    p = params(**IDENTITIES[identity], layout=layout)
     loaded: list[tuple] = []
     with duckdb_connector(folder / "inc.duckdb") as inc, duckdb_connector(folder / "full.duckdb") as full:
         for k, batch in enumerate(history):
@@ -170,8 +172,8 @@ BATCHES = [
 ]
 
 
-def test_fixed_batches_equal_a_full_rebuild_on_every_engine(every_engine, tmp_path):
-    w = every_engine
+def test_fixed_batches_equal_a_full_rebuild_on_every_engine(every_engine, layout, tmp_path):
+    w = every_engine.in_layout(layout)
     if not w.connector().transactional_dml:
         w.load(rows=BATCHES[0], columns=COLUMNS)
         refused = journeyctl(w.config(), "run", "--target", w.engine, "--incremental")
@@ -195,7 +197,7 @@ def test_fixed_batches_equal_a_full_rebuild_on_every_engine(every_engine, tmp_pa
             assert staging_tables(c, w.params().schema) == []
         if full is None:  # DuckDB: the full rebuild goes to a second file
             with duckdb_connector(tmp_path / "full.duckdb") as c:
-                want = full_rebuild(c, loaded, params())
+                want = full_rebuild(c, loaded, w.params())
         else:
             with w.connector() as c:
                 want = full_rebuild_into(c, loaded, w.params(), full.schema)
@@ -227,10 +229,10 @@ def test_reading_the_same_rows_again_changes_nothing(tmp_path):
         assert tables(c, p) == before
 
 
-def test_only_the_rows_from_the_last_unchanged_session_on_are_replaced(tmp_path):
+def test_only_the_rows_from_the_last_unchanged_session_on_are_replaced(tmp_path, layout):
     """A visitor with three sessions gains an event in the last one: only that session's rows
     (and its session row) are replaced, and the tables equal a full rebuild."""
-    p = params()
+    p = params(layout=layout)
     at = lambda minutes: BASE + timedelta(minutes=minutes)  # noqa: E731
     history = [(f"h{i}", "a1", None, at(m), at(600), "view") for i, m in enumerate([0, 5, 60, 70, 75, 200, 210])]
     late = [("n1", "a1", None, at(215), at(601), "buy")]
@@ -240,7 +242,8 @@ def test_only_the_rows_from_the_last_unchanged_session_on_are_replaced(tmp_path)
         c.insert_rows(p.source, COLUMNS, late)
         summary = incremental_run(c, p).incremental
         assert summary.visitors_affected == 1
-        assert summary.rows_replaced["dbt_mapped_tracks"] == {"removed": 2, "written": 3}
+        events = "dbt_mapped_tracks" if layout == "tables" else "dbt_journey_events"
+        assert summary.rows_replaced[events] == {"removed": 2, "written": 3}
         assert summary.rows_replaced["dbt_session_tracks"] == {"removed": 1, "written": 1}
         assert tables(c, p) == full_rebuild(f, history + late, p)
 
@@ -286,20 +289,22 @@ def test_changed_settings_rebuild_in_full_and_say_why(tmp_path):
             assert tables(c, p) == full_rebuild(f, BATCHES[0], dataclasses.replace(p, idle_timeout_minutes=45))
 
 
-def test_select_moves_the_chosen_tables_and_keeps_the_state(tmp_path):
-    p = params()
+def test_select_moves_the_chosen_tables_and_keeps_the_state(tmp_path, layout):
+    """tables: only the chosen table moves; views: a view moves with its table, and so its siblings."""
+    p = params(layout=layout)
+    moved, written = (({"dbt_track_facts"}, {"dbt_track_facts"}) if layout == "tables" else
+                      ({"dbt_mapped_tracks", "dbt_track_facts", "dbt_tracks_flow"}, {"dbt_journey_events"}))
     with duckdb_connector(tmp_path / "j.duckdb") as c, duckdb_connector(tmp_path / "f.duckdb") as f:
         load(c, "tracks", COLUMNS, BATCHES[0])
         incremental_run(c, p)
         old = tables(c, p)
         c.insert_rows(p.source, COLUMNS, BATCHES[1])
         partial = incremental_run(c, p, select=("dbt_track_facts",)).incremental
-        assert not partial.state_advanced and set(partial.rows_replaced) == {"dbt_track_facts"}
+        assert not partial.state_advanced and set(partial.rows_replaced) == written
         want = full_rebuild(f, BATCHES[0] + BATCHES[1], p)
         now = tables(c, p)
-        assert now["dbt_track_facts"] == want["dbt_track_facts"]
-        assert {n: now[n] for n in PUBLISHED if n != "dbt_track_facts"} == \
-            {n: old[n] for n in PUBLISHED if n != "dbt_track_facts"}
+        assert {n: now[n] for n in moved} == {n: want[n] for n in moved}
+        assert {n: now[n] for n in PUBLISHED if n not in moved} == {n: old[n] for n in PUBLISHED if n not in moved}
         assert incremental_run(c, p).incremental.events_changed > 0  # the state did not move
         assert tables(c, p) == want
 
@@ -390,12 +395,13 @@ def test_cli_summary_json_and_dry_run(tmp_path):
         c.insert_rows(w.params().source, COLUMNS, BATCHES[1])
     dry = journeyctl(config, "run", "--dry-run")
     assert dry.exit_code == 0 and "-- apply (one transaction)" in dry.stdout
-    assert 'DELETE FROM "journey"."dbt_track_facts"' in dry.stdout
+    assert 'DELETE FROM "journey"."dbt_journey_events"' in dry.stdout
+    assert "dbt_track_facts" not in dry.stdout  # a view: nothing to apply to it
     second = journeyctl(config, "run", "--format", "json")
     summary = json.loads(second.stdout)["incremental"]
     assert (summary["mode"], summary["rows_read"], summary["events_changed"]) == ("incremental", 13, 4)  # batch 0 re-read within the lookback
     assert summary["unseen_rows"] == 1 and summary["state_advanced"]
-    assert set(summary["rows_replaced"]) == set(PUBLISHED)
+    assert set(summary["rows_replaced"]) == {"dbt_aliases_mapping", "dbt_journey_events", "dbt_session_tracks"}
     assert "source rows have no received_at" in second.stderr
     assert "visitors affected; high-water mark 2026-11-03 06:00:00" in second.stderr
     full = journeyctl(config, "run", "--full-refresh")

@@ -13,7 +13,10 @@ import pytest
 import sqlfluff
 
 from journeyctl.dialects import DIALECTS, get_dialect
+from sqlglot import exp
+
 from journeyctl.errors import ConfigError, RenderError
+from journeyctl.layout import LAYOUTS
 from journeyctl.render import render_plan
 from journeyctl.stages import render_template
 from tests.helpers import params
@@ -26,17 +29,22 @@ SQLFLUFF_DIALECT = {"duckdb": "duckdb", "bigquery": "bigquery", "snowflake": "sn
 
 
 def golden_cases():
+    """Every stage in the default layout (views); the stages the tables layout renders otherwise
+    under tables/."""
     for dialect in DIALECTS:
         p = params(source="rudder.tracks", incremental=True)
         full = render_plan(p, get_dialect(dialect))
         incremental = render_plan(p, get_dialect(dialect), folder="incremental",
                                   outside=[s.stage for s in full.steps],
                                   run_vars={"state_has_mark": True})  # a run's usual case
-        for step in [*full.steps, *incremental.steps]:
+        tables = render_plan(params(source="rudder.tracks", layout="tables"), get_dialect(dialect),
+                             ("journey_events+",))
+        for folder, step in [*(("", s) for s in [*full.steps, *incremental.steps]),
+                             *(("tables/", s) for s in tables.steps if s.stage != "dbt_session_tracks")]:
             if step.stage == "journeyctl_state":
                 continue  # holds a digest of every template: it changes with any of them
-            yield pytest.param(dialect, step.stage, ";\n".join(step.statements) + ";\n",
-                               id=f"{dialect}-{step.stage}")
+            yield pytest.param(dialect, folder + step.stage, ";\n".join(step.statements) + ";\n",
+                               id=f"{dialect}-{folder}{step.stage}")
 
 
 @pytest.mark.parametrize("dialect,stage,sql", list(golden_cases()))
@@ -49,16 +57,17 @@ def test_golden_sql(dialect, stage, sql):
     assert sql == path.read_text()
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("dialect", list(DIALECTS))
-def test_script_parses_with_sqlfluff(dialect):
-    script = render_plan(params(source="rudder.tracks"), get_dialect(dialect)).script()
+def test_script_parses_with_sqlfluff(dialect, layout):
+    script = render_plan(params(source="rudder.tracks", layout=layout), get_dialect(dialect)).script()
     parsed = sqlfluff.parse(script, dialect=SQLFLUFF_DIALECT[dialect])
     text = str(parsed)
     assert "unparsable" not in text
 
 
 def test_script_is_self_contained_and_ordered():
-    script = render_plan(params(), get_dialect("snowflake")).script()
+    script = render_plan(params(layout="tables"), get_dialect("snowflake")).script()
     stages = [line.split(": ")[1] for line in script.splitlines() if line.startswith("-- stage: ")]
     assert stages == ["chosen_copies", "dbt_aliases_mapping", "journey_events", "dbt_mapped_tracks",
                       "dbt_session_tracks", "dbt_track_facts", "dbt_tracks_flow"]
@@ -96,7 +105,7 @@ def test_no_create_or_replace_where_it_is_invalid(dialect):
 
 def test_spark_builds_every_table_with_drop_and_create():
     """Plain Spark tables have no CREATE OR REPLACE … AS and no DROP COLUMN: no takeover there."""
-    plan = render_plan(params(), get_dialect("databricks"))
+    plan = render_plan(params(layout="tables"), get_dialect("databricks"))
     sql = [s for step in plan.steps for s in step.statements]
     assert not [s for s in sql if "CREATE OR REPLACE" in s or "DROP COLUMN" in s]
     flow = plan.steps[-1]
@@ -129,7 +138,7 @@ def test_journey_length_changes_flow_columns():
     ("snowflake", 'RENAME TO "JOURNEY"."DBT_TRACKS_FLOW"'),  # unqualified would move schemas
 ])
 def test_flow_takes_over_journey_events_instead_of_copying_it(dialect, renamed):
-    plan = render_plan(params(), get_dialect(dialect))
+    plan = render_plan(params(layout="tables"), get_dialect(dialect))
     order = [s.stage for s in plan.steps]
     flow = plan.steps[-1]
     assert flow.stage == "dbt_tracks_flow"  # after every other reader of journey_events
@@ -147,8 +156,36 @@ def dialect_quote(dialect: str, name: str) -> str:
 
 
 def test_without_flow_the_working_table_is_dropped_after_the_run():
-    plan = render_plan(params(), get_dialect("duckdb"), ("dbt_mapped_tracks",))
+    plan = render_plan(params(layout="tables"), get_dialect("duckdb"), ("dbt_mapped_tracks",))
     assert '"journey"."journey_events"' in " ".join(plan.cleanup)
+
+
+@pytest.mark.parametrize("dialect", list(DIALECTS))
+def test_views_layout_writes_events_once_and_selects_columns_from_them(dialect):
+    """views: journey_events is published (dbt_journey_events), no takeover, nothing copied; the
+    three event tables are views that only select its columns."""
+    plan = render_plan(params(), get_dialect(dialect))
+    steps = {s.stage: s for s in plan.steps}
+    assert steps["journey_events"].published and steps["journey_events"].published_table.name == "dbt_journey_events"
+    assert not any(s.takes_over for s in plan.steps) and "journey_events" not in " ".join(plan.cleanup)
+    for view in ("dbt_mapped_tracks", "dbt_track_facts", "dbt_tracks_flow"):
+        query = steps[view].view_query
+        assert query is not None and set(query.args) & {"joins", "where", "order", "group"} == set()
+        assert not list(query.find_all(exp.Window)) and query.args["from_"].this.name == "dbt_journey_events"
+        assert "CREATE" in steps[view].statements[-1] and "VIEW" in steps[view].statements[-1]
+
+
+def test_a_view_that_computes_is_refused(tmp_path, monkeypatch):
+    from journeyctl import stages
+    (tmp_path / "w.sql").write_text("SELECT id AS a FROM {{ source() }}")
+    (tmp_path / "v.sql").write_text("{{ config(view=True) }} SELECT a + 1 AS b FROM {{ ref('w') }}")
+    monkeypatch.setattr(stages, "template_dir", lambda: tmp_path)
+    stages._environment.cache_clear()
+    try:
+        with pytest.raises(RenderError, match="a view may only select"):
+            render_plan(params(), get_dialect("duckdb"))
+    finally:
+        stages._environment.cache_clear()
 
 
 def test_takeover_rules(tmp_path, monkeypatch):
@@ -190,15 +227,16 @@ def test_printed_script_runs_twice_on_duckdb(tmp_path):
     from tests import edge_events as E
     from tests.helpers import PUBLISHED
 
-    con = duckdb.connect(str(tmp_path / "x.duckdb"))
-    con.execute(f"CREATE TABLE tracks ({', '.join(f'{n} {k}' for n, k in E.COLUMNS)})")
-    con.executemany(f"INSERT INTO tracks VALUES ({', '.join('?' for _ in E.COLUMNS)})", E.ROWS)
-    script = render_plan(params(), get_dialect("duckdb")).script()
-    for _ in range(2):
-        con.execute(script)
-    tables = {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'journey'").fetchall()}
-    assert tables == set(PUBLISHED)
+    for layout in ("views", "tables"):
+        con = duckdb.connect(str(tmp_path / f"{layout}.duckdb"))
+        con.execute(f"CREATE TABLE tracks ({', '.join(f'{n} {k}' for n, k in E.COLUMNS)})")
+        con.executemany(f"INSERT INTO tracks VALUES ({', '.join('?' for _ in E.COLUMNS)})", E.ROWS)
+        script = render_plan(params(layout=layout), get_dialect("duckdb")).script()
+        for _ in range(2):
+            con.execute(script)
+        tables = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'journey'").fetchall()}
+        assert tables == set(PUBLISHED) | ({"dbt_journey_events"} if layout == "views" else set())
     columns = [r[0] for r in con.execute("DESCRIBE journey.dbt_tracks_flow").fetchall()]
     assert columns == ["event_id", "session_id", "track_sequence_number", "event", "dbt_visitor_id",
                        "timestamp", "event_2", "event_3", "event_4", "event_5"]

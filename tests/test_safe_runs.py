@@ -2,7 +2,7 @@
 
 Each case first publishes a good set of tables, then breaks a run in a different
 way, and asserts the published tables are unchanged (row count and checksum) and
-that the next run succeeds.
+that the next run succeeds; in both layouts (`layout`, tests/warehouses.py).
 """
 
 from __future__ import annotations
@@ -25,34 +25,34 @@ from tests.helpers import duckdb_connector, fingerprint, load, params, run_pipel
 
 
 @pytest.fixture
-def published(tmp_path):
+def published(tmp_path, layout):
     """A DuckDB file with the edge events and a published build at idle timeout 45."""
     connector = duckdb_connector(tmp_path / "journey.duckdb")
     with connector:
         load(connector, "tracks", E.COLUMNS, E.ROWS)
-        run_pipeline(connector, params(idle_timeout_minutes=45))
+        run_pipeline(connector, params(idle_timeout_minutes=45, layout=layout))
         before = fingerprint(connector, params())
     return connector, before
 
 
-def test_stage_failure_leaves_tables_and_no_staging(published):
+def test_stage_failure_leaves_tables_and_no_staging(published, layout):
     connector, before = published
     with connector:
-        run = plan_run(connector, preflight(connector, params()))
+        run = plan_run(connector, preflight(connector, params(layout=layout)))
         step = next(s for s in run.plan.steps if s.stage == "dbt_session_tracks")
         step.statements[0] = "SELECT error('injected failure in dbt_session_tracks')"
         with pytest.raises(ExecutionError, match="stage dbt_session_tracks failed .*injected failure"):
             execute_run(connector, run)
         assert fingerprint(connector, params()) == before
         assert staging_tables(connector, params().schema) == []
-        run_pipeline(connector, params())
+        run_pipeline(connector, params(layout=layout))
         assert fingerprint(connector, params()) != before
 
 
-def test_failure_inside_publish_rolls_back(published):
+def test_failure_inside_publish_rolls_back(published, layout):
     connector, before = published
     with connector:
-        run = plan_run(connector, preflight(connector, params()))
+        run = plan_run(connector, preflight(connector, params(layout=layout)))
         run.publish.insert(len(run.publish) - 2, "SELECT error('injected failure while publishing')")
         with pytest.raises(ExecutionError, match="publish"):
             execute_run(connector, run)
@@ -60,25 +60,25 @@ def test_failure_inside_publish_rolls_back(published):
         assert staging_tables(connector, params().schema) == []
 
 
-def test_bad_value_in_source_fails_cleanly(published, tmp_path):
+def test_bad_value_in_source_fails_cleanly(published, tmp_path, layout):
     connector, before = published
     with connector:
         connector.execute("CREATE VIEW bad_tracks AS SELECT id, anonymous_id, user_id, timestamp, "
                           "CAST(CASE WHEN id = 'c3' THEN 'x' ELSE '1' END AS INTEGER)::VARCHAR AS event "
                           "FROM tracks")
         with pytest.raises(ExecutionError, match="Conversion Error"):
-            run_pipeline(connector, params(source="bad_tracks"))
+            run_pipeline(connector, params(source="bad_tracks", layout=layout))
         assert fingerprint(connector, params()) == before
         assert staging_tables(connector, params().schema) == []
 
 
-def test_killed_process_leaves_tables_and_next_run_works(tmp_path):
+def test_killed_process_leaves_tables_and_next_run_works(tmp_path, layout):
     path = tmp_path / "journey.duckdb"
     with duckdb_connector(path) as connector:
         load_sample(connector, params().source, 150_000, seed=3)
-        run_pipeline(connector, params(idle_timeout_minutes=45))
+        run_pipeline(connector, params(idle_timeout_minutes=45, layout=layout))
         before = fingerprint(connector, params())
-    proc = subprocess.Popen([sys.executable, "-m", "journeyctl", "run"], cwd=tmp_path,
+    proc = subprocess.Popen([sys.executable, "-m", "journeyctl", "run", "--layout", layout], cwd=tmp_path,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "JOURNEYCTL_CONFIG": ""})
     for line in proc.stderr:
         if "] journey_events:" in line:  # killed between stages
@@ -89,12 +89,12 @@ def test_killed_process_leaves_tables_and_next_run_works(tmp_path):
     with duckdb_connector(path) as connector:
         assert fingerprint(connector, params()) == before
         assert staging_tables(connector, params().schema)  # the killed run's leftovers …
-        run_pipeline(connector, params())
+        run_pipeline(connector, params(layout=layout))
         assert staging_tables(connector, params().schema) == []  # … are cleaned by the next run
         assert fingerprint(connector, params()) != before
 
 
-def test_interrupt_drops_staging(published):
+def test_interrupt_drops_staging(published, layout):
     connector, before = published
 
     def interrupt(message):
@@ -103,7 +103,7 @@ def test_interrupt_drops_staging(published):
 
     with connector:
         with pytest.raises(KeyboardInterrupt):
-            execute_run(connector, plan_run(connector, preflight(connector, params())), interrupt)
+            execute_run(connector, plan_run(connector, preflight(connector, params(layout=layout))), interrupt)
         assert fingerprint(connector, params()) == before
         assert staging_tables(connector, params().schema) == []
 

@@ -142,10 +142,10 @@ def _blocked_writing_stderr(pid: int) -> bool:
 
 # --- 1. a stage fails ---------------------------------------------------------------------
 
-def test_stage_failure_leaves_the_published_tables(warehouse):
+def test_stage_failure_leaves_the_published_tables(warehouse, layout):
     """dbt_session_tracks' statement replaced by one that fails: ExecutionError naming the stage,
     published tables unchanged, this run's staging tables dropped; the rerun replaces them."""
-    before = publish(warehouse)
+    before = publish(warehouse.in_layout(layout))
     p = warehouse.params()
     with warehouse.connector() as c:
         run = plan_run(c, preflight(c, p))
@@ -158,18 +158,18 @@ def test_stage_failure_leaves_the_published_tables(warehouse):
         assert staging_tables(c, p.schema) == []
         execute_run(c, plan_run(c, preflight(c, p)))  # the rerun works, and replaces them
         after = fingerprint(c, p)
-        assert schema_tables(c, p.schema) == set(PUBLISHED)
+        assert schema_tables(c, p.schema) == warehouse.relations
     assert {t for t in PUBLISHED if after[t] != before[t]} == CHANGED_BY_TIMEOUT
 
 
 # --- 2. the process is killed between stages ---------------------------------------------
 
-def test_killed_between_stages_leaves_the_published_tables(every_engine):
+def test_killed_between_stages_leaves_the_published_tables(every_engine, layout):
     """SIGKILL right after journey_events (or a later stage, never the publish): published tables
     unchanged, the run's staging tables left; the next run publishes a complete set and drops
     the leftovers (DuckDB, single writer) or names them in a note (warehouses: they could
     belong to a live run)."""
-    w = every_engine
+    w = every_engine.in_layout(layout)
     before = publish(w)
     config, p = w.config(), w.params()
     held = Held(config, "run", "--target", w.engine, at="] journey_events ")  # stage 3 started
@@ -184,7 +184,7 @@ def test_killed_between_stages_leaves_the_published_tables(every_engine):
     assert result.exit_code == 0, result.stderr
     with w.connector() as c:
         after, left = fingerprint(c, p), staging_tables(c, p.schema)
-        assert schema_tables(c, p.schema) - {t.lower() for t in left} == set(PUBLISHED)
+        assert schema_tables(c, p.schema) - {t.lower() for t in left} == w.relations
     if w.engine == "duckdb":  # single writer: no other run can be live, the leftovers go
         assert f"dropping {len(orphans)} staging table(s) left by an interrupted run" in result.stderr
         assert left == []
@@ -197,15 +197,16 @@ def test_killed_between_stages_leaves_the_published_tables(every_engine):
 
 # --- 3. a statement of the publish fails --------------------------------------------------
 
-def test_failure_inside_publish(warehouse):
+def test_failure_inside_publish(warehouse, layout):
     """After three of the five tables (dbt_session_tracks the third) are replaced, a statement fails.
 
-    Redshift: one transaction, rolled back: all five are the old ones.
-    Snowflake, BigQuery and Spark (DDL commits per statement, no transaction around the set): each
-    table is atomically old or new; here the first three are new and the last two old, and
-    no staging table is left; the rerun publishes a complete new set.
+    Redshift, PostgreSQL: one transaction, rolled back: all five are the old ones.
+    Snowflake, BigQuery, Spark and ClickHouse (DDL commits per statement, no transaction around the
+    set): each table is atomically old or new; here the first three are new and the last two old
+    (layout views: all five new, the views reading the new event table by name), and no staging
+    table is left; the rerun publishes a complete new set.
     """
-    before = publish(warehouse)
+    before = publish(warehouse.in_layout(layout))
     p = warehouse.params()
     with warehouse.connector() as c:
         run = plan_run(c, preflight(c, p))
@@ -218,10 +219,12 @@ def test_failure_inside_publish(warehouse):
         assert staging_tables(c, p.schema) == []
         execute_run(c, plan_run(c, preflight(c, p)))
         after = fingerprint(c, p)
-        assert schema_tables(c, p.schema) == set(PUBLISHED)
+        assert schema_tables(c, p.schema) == warehouse.relations
     assert {t for t in PUBLISHED if after[t] != before[t]} == CHANGED_BY_TIMEOUT
     if warehouse.engine in ("redshift", "postgres"):  # one transaction
         assert during == before
+    elif layout == "views":
+        assert during == after
     else:
         first_three = PUBLISHED[:PUBLISHED.index("dbt_session_tracks") + 1]
         assert during == {t: after[t] if t in first_three else before[t] for t in PUBLISHED}
@@ -399,7 +402,7 @@ def _after_concurrent_runs(w: Warehouse) -> None:
     """Published: a complete set, as a clean run (same parameters) builds it; nothing staged."""
     p = w.params()
     with w.connector() as c:
-        assert schema_tables(c, p.schema) == set(PUBLISHED)
+        assert schema_tables(c, p.schema) == w.relations
         assert staging_tables(c, p.schema) == []
         concurrent = fingerprint(c, p)
     result = journeyctl(w.config(), "run", "--target", w.engine)  # a rerun works
@@ -409,10 +412,10 @@ def _after_concurrent_runs(w: Warehouse) -> None:
 
 
 @pytest.mark.parametrize("engine", ["redshift", "postgres"])
-def test_concurrent_publishes_serialise(engine, request):
+def test_concurrent_publishes_serialise(engine, request, layout):
     """Both runs reach the publish while the tables exist: the second waits for the first to
     commit, then replaces its set; both succeed and the last to commit wins, complete."""
-    w = request.getfixturevalue(engine)
+    w = request.getfixturevalue(engine).in_layout(layout)
     before = publish(w)
     table = f"{w.schema}.dbt_aliases_mapping"
     results = _two_runs_held_in_publish(w, ["BEGIN", f"SELECT COUNT(*) FROM {table}"], "COMMIT")
@@ -423,11 +426,11 @@ def test_concurrent_publishes_serialise(engine, request):
 
 
 @pytest.mark.parametrize("engine", ["redshift", "postgres"])
-def test_concurrent_first_publishes(engine, request):
+def test_concurrent_first_publishes(engine, request, layout):
     """Both runs publish into a schema with no journey tables yet: nothing to lock, so they
     collide on the new names. The loser's publish rolls back and it exits 4 saying why; the
     winner's set is complete; a rerun works."""
-    w = request.getfixturevalue(engine)
+    w = request.getfixturevalue(engine).in_layout(layout)
     w.load()
     table = f"{w.schema}.dbt_aliases_mapping"
     hold = [f"CREATE SCHEMA {w.schema}", "BEGIN", f"CREATE TABLE {table} (x INT)"]
@@ -440,10 +443,10 @@ def test_concurrent_first_publishes(engine, request):
     _after_concurrent_runs(w)
 
 
-def test_concurrent_runs_on_duckdb(tmp_path):
+def test_concurrent_runs_on_duckdb(tmp_path, layout):
     """DuckDB admits one writing process per file: a second run while one holds the file
     fails at once with exit 3 and says so; the first completes untouched."""
-    w = make_warehouse("duckdb", None, tmp_path)
+    w = make_warehouse("duckdb", None, tmp_path).in_layout(layout)
     publish(w)
     config = w.config()
     first = Held(config, "run", "--target", w.engine, at="] journey_events ")  # holds the file

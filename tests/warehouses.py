@@ -22,9 +22,11 @@ from journeyctl.cli import cli
 from journeyctl.config import Target
 from journeyctl.connectors import connect
 from journeyctl.connectors.base import Connector
+from journeyctl.layout import LAYOUTS
 from journeyctl.names import SchemaName, TableName
 from journeyctl.render import PipelineParams
 from tests import edge_events as E
+from tests.helpers import published_relations
 
 ENGINES = ["snowflake", "bigquery", "redshift", "postgres", "clickhouse", "spark"]
 REQUIRED = ["id", "anonymous_id", "user_id", "timestamp", "event"]
@@ -45,9 +47,20 @@ class Warehouse:
         return connect(Target(self.engine, self.engine, self.options | overrides, self.base_dir))
 
     def params(self, **kw) -> PipelineParams:
-        """The pipeline parameters a run on this target uses (source and schema as configured)."""
+        """The pipeline parameters a run on this target uses (source, schema and layout as configured)."""
+        layout = {"layout": self.extra_pipeline["layout"]} if "layout" in self.extra_pipeline else {}
         return PipelineParams(source=TableName.parse(self.source), schema=SchemaName.parse(self.schema),
-                              **kw)
+                              **(layout | kw))
+
+    def in_layout(self, layout: str) -> Warehouse:
+        """This target with [pipeline] layout = `layout`."""
+        self.extra_pipeline["layout"] = layout
+        return self
+
+    @property
+    def relations(self) -> set[str]:
+        """What a run publishes in its layout: the five, and the views layout's event table."""
+        return published_relations(self.params())
 
     def config(self, **overrides) -> Path:
         """journeyctl.toml with this target (options overridden) and the pipeline's source/schema."""
@@ -136,6 +149,12 @@ def make_warehouse(engine: str, standin, tmp_path: Path) -> Warehouse:
         return Warehouse(engine, {"remote": standin.remote}, source=f"src_{tag}.tracks",
                          schema=f"out_{tag}", base_dir=tmp_path)
     raise ValueError(engine)
+
+
+@pytest.fixture(params=LAYOUTS)
+def layout(request) -> str:
+    """Each layout of the published tables: a test taking it runs in both."""
+    return request.param
 
 
 @pytest.fixture(params=ENGINES)

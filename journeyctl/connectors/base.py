@@ -13,6 +13,7 @@ from sqlglot import exp
 from journeyctl.config import Target, check_keys
 from journeyctl.dialects import Dialect, drop_table, get_dialect
 from journeyctl.errors import ConfigError, ExecutionError, redact
+from journeyctl.layout import Publication
 from journeyctl.names import SchemaName, TableName
 from journeyctl.render import generate
 
@@ -37,6 +38,7 @@ class Option:
 COMMON_OPTIONS = {
     "concurrency": Option("stages run at once, each on its own connection (default: the engine's)",
                           kinds=(int,)),
+    "layout": Option('"views" or "tables": the published tables\' layout here (default: [pipeline] layout)'),
 }
 """Keys every target type accepts."""
 
@@ -122,6 +124,10 @@ class Connector(ABC):
         """A schema the target's own settings name for the output (BigQuery's dataset)."""
         return None
 
+    def output_layout(self) -> str | None:
+        """The layout the target's own settings name (`layout`), over [pipeline] layout."""
+        return self.settings.get("layout")
+
     # --- connection -------------------------------------------------------------
     @abstractmethod
     def open(self) -> None:
@@ -196,19 +202,28 @@ class Connector(ABC):
             hint=hint, sql=sql, line=line)
 
     # --- publishing ---------------------------------------------------------------
-    def publish_statements(self, pairs: Sequence[tuple[TableName, TableName]]) -> list[str]:
-        """Replace each published table by its staging table, all in one transaction.
+    def publish_statements(self, publication: Publication) -> list[str]:
+        """Put the publication's tables and views in place.
 
-        Right for engines whose DDL is transactional (DuckDB, Redshift): readers see the
-        old set or the new set, never a mix, and concurrent publishes serialise.
+        Where DDL is transactional (DuckDB, PostgreSQL, Redshift), all in one transaction:
+        readers see the old set or the new set, never a mix, and concurrent publishes serialise.
+        Elsewhere each table is swapped, then each view replaced, atomically one by one.
         """
-        statements: list[exp.Expression] = [exp.Transaction()]
+        one = self.transactional_ddl
+        statements = [*publication.drops_before_tables(one), *self.swap_statements(publication.tables),
+                      *publication.view_statements(one), *publication.drops_after_tables(one)]
+        if one:
+            statements = [exp.Transaction(), *statements, exp.Commit()]
+        return [self.render(s) for s in statements]
+
+    def swap_statements(self, pairs: Sequence[tuple[TableName, TableName]]) -> list[exp.Expression]:
+        """Replace each published table by its staging table: DROP and RENAME (in a transaction)."""
+        statements: list[exp.Expression] = []
         for staging, final in pairs:
             statements.append(drop_table(final.to_table()))
             statements.append(exp.Alter(this=staging.to_table(), kind="TABLE",
                                         actions=[exp.AlterRename(this=exp.to_table(final.name))]))
-        statements.append(exp.Commit())
-        return [self.render(s) for s in statements]
+        return statements
 
     def run_publish(self, statements: Sequence[str], execute) -> None:
         """Execute the publish statements; roll back if one fails."""
@@ -250,13 +265,20 @@ class Connector(ABC):
         return [self.render(drop_table(t.to_table())) for t in tables]
 
     def tables_in_schema(self, schema: SchemaName) -> list[TableName]:
-        """Tables in `schema` (names as the engine stores them)."""
-        query = (exp.select("table_name")
-                 .from_(exp.table_("tables", db="information_schema",
-                                   catalog=schema.parts[0] if len(schema.parts) == 2 else None))
-                 .where(exp.func("lower", exp.column("table_schema"))
-                        .eq(exp.Literal.string(schema.parts[-1].lower()))))
-        return [schema.table(str(name)) for (name,) in self.query(self.render(query))]
+        """Tables and views in `schema` (names as the engine stores them)."""
+        return [schema.table(str(name)) for (name,) in self.query(self.render(self._relations(schema)))]
+
+    def views_in_schema(self, schema: SchemaName) -> list[str]:
+        """The names of the views in `schema`."""
+        query = self._relations(schema).where(exp.column("table_type").eq(exp.Literal.string("VIEW")))
+        return [str(name) for (name,) in self.query(self.render(query))]
+
+    def _relations(self, schema: SchemaName) -> exp.Select:
+        return (exp.select("table_name")
+                .from_(exp.table_("tables", db="information_schema",
+                                  catalog=schema.parts[0] if len(schema.parts) == 2 else None))
+                .where(exp.func("lower", exp.column("table_schema"))
+                       .eq(exp.Literal.string(schema.parts[-1].lower()))))
 
     # --- loading ----------------------------------------------------------------
     def create_table(self, table: TableName, columns: Sequence[tuple[str, str]]) -> None:

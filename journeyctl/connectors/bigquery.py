@@ -145,12 +145,16 @@ class BigQueryConnector(Connector):
         return {f.name.lower(): f.field_type.upper() for f in found.schema}
 
     def tables_in_schema(self, schema: SchemaName) -> list[TableName]:
-        """The dataset's tables through the API (no query, nothing billed); none if it is missing."""
+        """The dataset's tables and views through the API (no query, nothing billed); none if it is missing."""
+        return [schema.table(t.table_id) for t in self._list(schema)]
+
+    def views_in_schema(self, schema: SchemaName) -> list[str]:
+        return [t.table_id for t in self._list(schema) if t.table_type == "VIEW"]
+
+    def _list(self, schema: SchemaName) -> list:
         parts = schema.parts if len(schema.parts) == 2 else (self.settings["project"], *schema.parts)
-        dataset = ".".join(parts)
         try:
-            return [schema.table(t.table_id)
-                    for t in self.client.list_tables(dataset, timeout=self.timeout)]
+            return list(self.client.list_tables(".".join(parts), timeout=self.timeout))
         except api_exceptions.NotFound:
             return []
 
@@ -179,7 +183,7 @@ class BigQueryConnector(Connector):
                                              timeout=self.timeout).result()
 
     # --- publishing ---------------------------------------------------------------
-    def publish_statements(self, pairs: Sequence[tuple[TableName, TableName]]) -> list[str]:
+    def swap_statements(self, pairs: Sequence[tuple[TableName, TableName]]) -> list[exp.Expression]:
         """Per table: `CREATE OR REPLACE TABLE final AS SELECT * FROM staging`, then drop staging.
 
         BigQuery has no transactional DDL, so the set is not published atomically: each
@@ -194,7 +198,7 @@ class BigQueryConnector(Connector):
             statements.append(exp.Create(this=final.to_table(), kind="TABLE", replace=True,
                                          expression=copy))
             statements.append(drop_table(staging.to_table()))
-        return [self.render(s) for s in statements]
+        return statements
 
     def run_publish(self, statements: Sequence[str], execute) -> None:
         """Run them in order; there is no transaction to roll back."""

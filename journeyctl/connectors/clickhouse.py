@@ -167,7 +167,7 @@ class ClickHouseConnector(Connector):
             self.execute(f"{header} SETTINGS input_format_csv_trim_whitespaces = 0 FORMAT CSV\n{data}")
 
     # --- publishing ---------------------------------------------------------------
-    def publish_statements(self, pairs: Sequence[tuple[TableName, TableName]]) -> list[str]:
+    def swap_statements(self, pairs: Sequence[tuple[TableName, TableName]]) -> list[exp.Expression]:
         """Per table: create `final` empty if missing, EXCHANGE it with staging, drop staging.
 
         Each table is swapped atomically; the set is not (ClickHouse DDL commits per statement).
@@ -179,7 +179,7 @@ class ClickHouseConnector(Connector):
             statements.append(exp.Command(this="EXCHANGE", expression=exp.Literal.string(
                 f"TABLES {quoted_sql(new, self.dialect_name)} AND {quoted_sql(old, self.dialect_name)}")))
             statements.append(exp.Drop(tables=[new.copy()], kind="TABLE", exists=True))
-        return [self.render(s) for s in statements]
+        return statements
 
     def run_publish(self, statements: Sequence[str], execute) -> None:
         """No rollback to try: ClickHouse DDL commits statement by statement. After a failure the

@@ -121,15 +121,23 @@ class SnowflakeConnector(Connector):
         return {str(c).lower(): str(t).upper() for c, t in rows if str(c) == self._normalised(str(c))}
 
     def tables_in_schema(self, schema: SchemaName) -> list[TableName]:
-        """Tables in `schema`, matched by its stored (upper-case) name as the rendered SQL is."""
+        """Tables and views in `schema`, matched by its stored (upper-case) name as the rendered SQL
+        is. Views are read from information_schema.views too: a stand-in lists only tables in .tables."""
+        names = dict.fromkeys([*self._names(schema, "tables"), *self._names(schema, "views")])
+        return [schema.table(name) for name in names]
+
+    def views_in_schema(self, schema: SchemaName) -> list[str]:
+        return self._names(schema, "views")
+
+    def _names(self, schema: SchemaName, kind: str) -> list[str]:
         *catalog, name = schema.parts
         query = (exp.select("table_name")
-                 .from_(exp.table_("tables", db="information_schema", catalog=catalog[0] if catalog else None))
+                 .from_(exp.table_(kind, db="information_schema", catalog=catalog[0] if catalog else None))
                  .where(exp.column("table_schema").eq(exp.Literal.string(self._normalised(name)))))
-        return [schema.table(str(t)) for (t,) in self.query(self.render(query))]
+        return [str(t) for (t,) in self.query(self.render(query))]
 
     # --- publishing ---------------------------------------------------------------
-    def publish_statements(self, pairs: Sequence[tuple[TableName, TableName]]) -> list[str]:
+    def swap_statements(self, pairs: Sequence[tuple[TableName, TableName]]) -> list[exp.Expression]:
         """Per table: `ALTER TABLE final SWAP WITH staging`, then drop staging.
 
         Snowflake commits every DDL statement on its own, so there is no transaction to
@@ -142,7 +150,7 @@ class SnowflakeConnector(Connector):
             statements.append(exp.Alter(this=final.to_table(), kind="TABLE",
                                         actions=[exp.SwapTable(this=staging.to_table())]))
             statements.append(exp.Drop(tables=[staging.to_table()], kind="TABLE", exists=True))
-        return [self.render(s) for s in statements]
+        return statements
 
     def run_publish(self, statements: Sequence[str], execute) -> None:
         """Run the publish statements, renaming where the published table is still missing.

@@ -237,14 +237,17 @@ class SparkConnector(Connector):
         return self.session.catalog.tableExists(self.render(table.to_table()))
 
     def tables_in_schema(self, schema: SchemaName) -> list[TableName]:
+        return [schema.table(t.name) for t in self._list(schema) if not t.isTemporary]
+
+    def views_in_schema(self, schema: SchemaName) -> list[str]:
+        return [t.name for t in self._list(schema) if not t.isTemporary and t.tableType == "VIEW"]
+
+    def _list(self, schema: SchemaName) -> list:
         name = self.render(schema.to_table())  # the catalog API parses names as the SQL does
-        if not self.session.catalog.databaseExists(name):
-            return []
-        return [schema.table(t.name) for t in self.session.catalog.listTables(name)
-                if not t.isTemporary]
+        return self.session.catalog.listTables(name) if self.session.catalog.databaseExists(name) else []
 
     # --- publishing ---------------------------------------------------------------
-    def publish_statements(self, pairs: Sequence[tuple[TableName, TableName]]) -> list[str]:
+    def swap_statements(self, pairs: Sequence[tuple[TableName, TableName]]) -> list[exp.Expression]:
         """Per table, `DROP TABLE final` then `ALTER TABLE staging RENAME TO final`, one table
         after the other: Spark has no multi-statement transaction. A reader sees each table
         old or new (or, between its two statements, briefly missing); a failure part-way
@@ -254,7 +257,7 @@ class SparkConnector(Connector):
             statements.append(drop_table(final.to_table()))
             statements.append(exp.Alter(this=staging.to_table(), kind="TABLE",
                                         actions=[exp.AlterRename(this=final.to_table())]))
-        return [self.render(s) for s in statements]
+        return statements
 
     def run_publish(self, statements: Sequence[str], execute) -> None:
         """No transaction, so nothing to roll back."""

@@ -1,6 +1,4 @@
-CREATE OR REPLACE TABLE "journey"."dbt_mapped_tracks"
-ENGINE=MergeTree
-ORDER BY tuple() AS
+CREATE OR REPLACE VIEW "journey"."dbt_mapped_tracks" AS
 SELECT
   "event_id",
   "anonymous_id",
@@ -8,5 +6,5 @@ SELECT
   "timestamp",
   "event",
   "idle_time_minutes"
-FROM "journey"."journey_events"
+FROM "journey"."dbt_journey_events"
 SETTINGS prefer_column_name_to_alias = 1;

@@ -1,6 +1,4 @@
-CREATE OR REPLACE TABLE "journey"."dbt_track_facts"
-ENGINE=MergeTree
-ORDER BY tuple() AS
+CREATE OR REPLACE VIEW "journey"."dbt_track_facts" AS
 SELECT
   "anonymous_id",
   "timestamp",
@@ -9,5 +7,5 @@ SELECT
   "session_id",
   "dbt_visitor_id",
   "track_sequence_number"
-FROM "journey"."journey_events"
+FROM "journey"."dbt_journey_events"
 SETTINGS prefer_column_name_to_alias = 1;

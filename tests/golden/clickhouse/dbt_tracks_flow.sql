@@ -1,8 +1,14 @@
-ALTER TABLE "journey"."journey_events"
-DROP COLUMN "anonymous_id";
-ALTER TABLE "journey"."journey_events"
-DROP COLUMN "session_sequence_number";
-ALTER TABLE "journey"."journey_events"
-DROP COLUMN "idle_time_minutes";
-DROP TABLE IF EXISTS "journey"."dbt_tracks_flow";
-RENAME TABLE "journey"."journey_events" TO "journey"."dbt_tracks_flow";
+CREATE OR REPLACE VIEW "journey"."dbt_tracks_flow" AS
+SELECT
+  "event_id",
+  "session_id",
+  "track_sequence_number",
+  "event",
+  "dbt_visitor_id",
+  "timestamp",
+  "event_2",
+  "event_3",
+  "event_4",
+  "event_5"
+FROM "journey"."dbt_journey_events"
+SETTINGS prefer_column_name_to_alias = 1;

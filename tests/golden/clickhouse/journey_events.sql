@@ -1,4 +1,4 @@
-CREATE OR REPLACE TABLE "journey"."journey_events"
+CREATE OR REPLACE TABLE "journey"."dbt_journey_events"
 ENGINE=MergeTree
 ORDER BY tuple() AS
 WITH "mapped" AS (

@@ -1,4 +1,4 @@
-CREATE OR REPLACE TABLE "journey"."dbt_mapped_tracks" AS
+CREATE OR REPLACE VIEW "journey"."dbt_mapped_tracks" AS
 SELECT
   "event_id",
   "anonymous_id",
@@ -6,4 +6,4 @@ SELECT
   "timestamp",
   "event",
   "idle_time_minutes"
-FROM "journey"."journey_events";
+FROM "dbt_journey_events";

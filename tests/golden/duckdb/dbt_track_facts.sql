@@ -1,4 +1,4 @@
-CREATE OR REPLACE TABLE "journey"."dbt_track_facts" AS
+CREATE OR REPLACE VIEW "journey"."dbt_track_facts" AS
 SELECT
   "anonymous_id",
   "timestamp",
@@ -7,4 +7,4 @@ SELECT
   "session_id",
   "dbt_visitor_id",
   "track_sequence_number"
-FROM "journey"."journey_events";
+FROM "dbt_journey_events";

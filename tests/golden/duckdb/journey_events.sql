@@ -1,4 +1,4 @@
-CREATE OR REPLACE TABLE "journey"."journey_events" AS
+CREATE OR REPLACE TABLE "journey"."dbt_journey_events" AS
 WITH "mapped" AS (
   SELECT
     "e"."id" AS "event_id",

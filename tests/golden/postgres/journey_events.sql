@@ -1,5 +1,8 @@
-DROP TABLE IF EXISTS "journey"."journey_events";
-CREATE TABLE "journey"."journey_events" AS
+DROP VIEW IF EXISTS "journey"."dbt_mapped_tracks";
+DROP VIEW IF EXISTS "journey"."dbt_track_facts";
+DROP VIEW IF EXISTS "journey"."dbt_tracks_flow";
+DROP TABLE IF EXISTS "journey"."dbt_journey_events";
+CREATE TABLE "journey"."dbt_journey_events" AS
 WITH "mapped" AS (
   SELECT
     "e"."id" AS "event_id",

@@ -1,5 +1,5 @@
-DROP TABLE IF EXISTS "journey"."dbt_mapped_tracks";
-CREATE TABLE "journey"."dbt_mapped_tracks" AS
+DROP VIEW IF EXISTS "journey"."dbt_mapped_tracks";
+CREATE VIEW "journey"."dbt_mapped_tracks" AS
 SELECT
   "event_id",
   "anonymous_id",
@@ -7,4 +7,4 @@ SELECT
   "timestamp",
   "event",
   "idle_time_minutes"
-FROM "journey"."journey_events";
+FROM "journey"."dbt_journey_events";

@@ -1,5 +1,5 @@
-DROP TABLE IF EXISTS "journey"."dbt_track_facts";
-CREATE TABLE "journey"."dbt_track_facts" AS
+DROP VIEW IF EXISTS "journey"."dbt_track_facts";
+CREATE VIEW "journey"."dbt_track_facts" AS
 SELECT
   "anonymous_id",
   "timestamp",
@@ -8,4 +8,4 @@ SELECT
   "session_id",
   "dbt_visitor_id",
   "track_sequence_number"
-FROM "journey"."journey_events";
+FROM "journey"."dbt_journey_events";

@@ -1,9 +1,14 @@
-ALTER TABLE "journey"."journey_events"
-DROP COLUMN "anonymous_id";
-ALTER TABLE "journey"."journey_events"
-DROP COLUMN "session_sequence_number";
-ALTER TABLE "journey"."journey_events"
-DROP COLUMN "idle_time_minutes";
-DROP TABLE IF EXISTS "journey"."dbt_tracks_flow";
-ALTER TABLE "journey"."journey_events"
-RENAME TO "dbt_tracks_flow";
+DROP VIEW IF EXISTS "journey"."dbt_tracks_flow";
+CREATE VIEW "journey"."dbt_tracks_flow" AS
+SELECT
+  "event_id",
+  "session_id",
+  "track_sequence_number",
+  "event",
+  "dbt_visitor_id",
+  "timestamp",
+  "event_2",
+  "event_3",
+  "event_4",
+  "event_5"
+FROM "journey"."dbt_journey_events";

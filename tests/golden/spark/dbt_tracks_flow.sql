@@ -1,5 +1,5 @@
-DROP TABLE IF EXISTS `journey`.`dbt_tracks_flow`;
-CREATE TABLE `journey`.`dbt_tracks_flow` AS
+DROP VIEW IF EXISTS `journey`.`dbt_tracks_flow`;
+CREATE VIEW `journey`.`dbt_tracks_flow` AS
 SELECT
   `event_id`,
   `session_id`,
@@ -11,4 +11,4 @@ SELECT
   `event_3`,
   `event_4`,
   `event_5`
-FROM `journey`.`journey_events`;
+FROM `journey`.`dbt_journey_events`;

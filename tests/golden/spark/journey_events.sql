@@ -1,5 +1,5 @@
-DROP TABLE IF EXISTS `journey`.`journey_events`;
-CREATE TABLE `journey`.`journey_events` AS
+DROP TABLE IF EXISTS `journey`.`dbt_journey_events`;
+CREATE TABLE `journey`.`dbt_journey_events` AS
 WITH `mapped` AS (
   SELECT
     `e`.`id` AS `event_id`,

@@ -1,0 +1,9 @@
+CREATE OR REPLACE TABLE `journey`.`dbt_mapped_tracks` AS
+SELECT
+  `event_id`,
+  `anonymous_id`,
+  `dbt_visitor_id`,
+  `timestamp`,
+  `event`,
+  `idle_time_minutes`
+FROM `journey`.`journey_events`;

@@ -1,0 +1,13 @@
+CREATE OR REPLACE TABLE "journey"."dbt_track_facts"
+ENGINE=MergeTree
+ORDER BY tuple() AS
+SELECT
+  "anonymous_id",
+  "timestamp",
+  "event_id",
+  "event",
+  "session_id",
+  "dbt_visitor_id",
+  "track_sequence_number"
+FROM "journey"."journey_events"
+SETTINGS prefer_column_name_to_alias = 1;

@@ -1,0 +1,14 @@
+DROP TABLE IF EXISTS `journey`.`dbt_tracks_flow`;
+CREATE TABLE `journey`.`dbt_tracks_flow` AS
+SELECT
+  `event_id`,
+  `session_id`,
+  `track_sequence_number`,
+  `event`,
+  `dbt_visitor_id`,
+  `timestamp`,
+  `event_2`,
+  `event_3`,
+  `event_4`,
+  `event_5`
+FROM `journey`.`journey_events`;
