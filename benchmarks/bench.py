@@ -22,11 +22,12 @@ from pathlib import Path
 
 import generate
 import render_speed
-from runner import measure
+from runner import measure, touch_memory
 
 HERE = Path(__file__).resolve().parent
-JOBS = ("floor", "floor-lag", "write-floor", "journeyctl", "journeyctl-tables", "journeyctl-sql", "baseline")
-LABELS = {"floor": "floor", "floor-lag": "LAG floor", "write-floor": "writing the tables",
+JOBS = ("floor", "floor-lag", "floor-sessions", "write-floor", "journeyctl", "journeyctl-tables", "journeyctl-sql", "baseline")
+LABELS = {"floor": "floor", "floor-lag": "LAG floor", "floor-sessions": "sessions floor",
+          "write-floor": "writing the tables",
           "journeyctl": "journeyctl", "journeyctl-tables": "journeyctl, layout tables",
           "journeyctl-sql": "journeyctl's SQL, bare",
           "baseline": "dbt baseline"}
@@ -99,6 +100,7 @@ def time_job(job: str, events: Path, args: argparse.Namespace) -> dict:
         db = work / "events.duckdb"
         shutil.copyfile(events, db)
         os.sync()  # the copy's writeback is setup: flushed before the timed run, not during it
+        touch_memory(args.warm_memory)
         run = measure(command(job, db, work, args), cwd=work,
                       env=render_speed.journeyctl_env(), timeout=args.timeout)
     summary = parse_summary(run.stdout) if not run.error else None
@@ -187,7 +189,8 @@ def report(args: argparse.Namespace, data: list[dict], render: list[dict]) -> st
            f"- Versions: {versions()}",
            f"- Command: `{' '.join(['python benchmarks/bench.py', *sys.argv[1:]])}`",
            (f"- DuckDB settings for every job: memory_limit={args.memory_limit or 'default'}, "
-            f"threads={args.threads or 'default'}"),
+            f"threads={args.threads or 'default'}"
+            + (f"; {args.warm_memory:g} GB of memory touched before every run" if args.warm_memory else "")),
            (f"- Load average (1 min) at start / end: {args.load_start:.1f} / "
             f"{os.getloadavg()[0]:.1f} (other work on the machine slows every number)"), ""]
     if data:
@@ -196,6 +199,9 @@ def report(args: argparse.Namespace, data: list[dict], render: list[dict]) -> st
                  "events file: wall seconds / peak RSS of that process. floor = one LAG window "
                  "over all events, every column carried; LAG floor = the same window over only "
                  "id, anonymous_id and timestamp (the least any sessionization must sort); "
+                 "sessions floor = the LAG window, then the running count of session starts "
+                 "(a second sort: windows cannot nest), each event written with its session "
+                 "(the least an exact sessionization in SQL must do); "
                  "writing the tables = the three event-level tables' columns copied from the "
                  "source with nothing computed (the least any implementation must write); "
                  "journeyctl = `journeyctl run` in the default layout (views), layout tables "
@@ -208,8 +214,9 @@ def report(args: argparse.Namespace, data: list[dict], render: list[dict]) -> st
                 ("| size | shape | generated in | "
                  + " | ".join(LABELS[job] for job in JOBS)
                  + " | journeyctl / floor | journeyctl / LAG floor | journeyctl, layout tables / LAG floor"
+                 + " | sessions floor / LAG floor | journeyctl / sessions floor"
                  + " | writing the tables / LAG floor | baseline / journeyctl |"),
-                "|---|---|---|" + "---|" * (len(JOBS) + 5)]
+                "|---|---|---|" + "---|" * (len(JOBS) + 7)]
         for d in data:
             r = d["results"]
             gen = "cached" if d["generate_seconds"] is None else f"{d['generate_seconds']:.1f} s"
@@ -218,6 +225,8 @@ def report(args: argparse.Namespace, data: list[dict], render: list[dict]) -> st
                        + f" | {ratio(r.get('journeyctl'), r.get('floor'))}"
                        + f" | {ratio(r.get('journeyctl'), r.get('floor-lag'))}"
                        + f" | {ratio(r.get('journeyctl-tables'), r.get('floor-lag'))}"
+                       + f" | {ratio(r.get('floor-sessions'), r.get('floor-lag'))}"
+                       + f" | {ratio(r.get('journeyctl'), r.get('floor-sessions'))}"
                        + f" | {ratio(r.get('write-floor'), r.get('floor-lag'))}"
                        + f" | {ratio(r.get('baseline'), r.get('journeyctl'))} |")
         out += ["", "### Stages (medians, from each run's JSON summary)", "",
@@ -260,6 +269,8 @@ def main() -> None:
                         help="runs per render-speed command; 0 skips render speed")
     parser.add_argument("--timeout", type=float, default=3600,
                         help="seconds before a run is killed")
+    parser.add_argument("--warm-memory", type=float, default=0, metavar="GB",
+                        help="touch this much memory before every timed run (see runner.touch_memory)")
     parser.add_argument("--work-dir", help="where the per-run copies go (default: system temp)")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md",
                         help="markdown report written here ('-' = print only)")

@@ -28,7 +28,7 @@ import duckdb
 
 import generate
 import render_speed
-from runner import measure
+from runner import measure, touch_memory
 
 HERE = Path(__file__).resolve().parent
 
@@ -89,13 +89,6 @@ def prepared(rows: int, new: int, seed: int, work: Path, layout: str) -> Path:
     print(f"{rows:,} {layout}: first build (records state) {first.seconds:.1f} s", file=sys.stderr)
     add_new_events(db, new, seed)
     return db
-
-
-def touch_memory(gigabytes: float) -> None:
-    """Write one byte per page of that much memory, then free it (see --warm-memory)."""
-    size = int(gigabytes * 2**30)
-    pages = bytearray(size)
-    pages[::4096] = b"\1" * len(range(0, size, 4096))
 
 
 def time_run(prepared_db: Path, layout: str, args: tuple[str, ...], warm_memory: float = 0) -> dict:

@@ -11,7 +11,7 @@ in the same shape as `journeyctl run --format json`:
 (peak_rss_mb: the process's peak RSS so far, read after the stage). bench.py starts it in a
 fresh process per run and measures that process's wall time and RSS.
 
-Usage: python benchmarks/runner.py {floor,floor-lag,write-floor,baseline,journeyctl-sql} --db events.duckdb
+Usage: python benchmarks/runner.py {floor,floor-lag,floor-sessions,write-floor,baseline,journeyctl-sql} --db events.duckdb
        [--plan plan.json] [--memory-limit 2GB]
 journeyctl-sql runs the plan `journeyctl render --dialect duckdb --format json` printed: the
 same statements as `journeyctl run`, without journeyctl's own Python in the process.
@@ -44,6 +44,21 @@ FLOOR_SQL = ("SELECT *, LAG(timestamp) OVER (PARTITION BY COALESCE(user_id, anon
 FLOOR_LAG_SQL = ("SELECT id, anonymous_id, timestamp, LAG(timestamp) OVER (PARTITION BY "
                  "COALESCE(user_id, anonymous_id) ORDER BY timestamp, id) AS previous_timestamp "
                  "FROM tracks")
+# The least an exact sessionization must do in SQL: the LAG window, then the running count of
+# session starts over each visitor's numbered events. A window cannot nest in another, so this
+# is a second sort (the one journey_events also does); each event is written with its session.
+FLOOR_SESSIONS_SQL = """
+WITH ordered AS (
+  SELECT id, anonymous_id, COALESCE(user_id, anonymous_id) AS visitor, timestamp,
+         ROW_NUMBER() OVER w AS visitor_event_number,
+         DATE_DIFF('microsecond', LAG(timestamp) OVER w, timestamp) / 60000000.0 AS idle_minutes
+  FROM tracks
+  WINDOW w AS (PARTITION BY COALESCE(user_id, anonymous_id) ORDER BY timestamp, id)
+)
+SELECT id, anonymous_id, visitor, timestamp, idle_minutes,
+       SUM(CASE WHEN idle_minutes IS NULL OR idle_minutes > 30 THEN 1 ELSE 0 END) OVER (
+         PARTITION BY visitor ORDER BY visitor_event_number ROWS UNBOUNDED PRECEDING) AS session_number
+FROM ordered"""
 # The least any implementation of the contract must write: the three event-level tables' columns
 # (dbt_tracks_flow with journey length 5), copied from the source with nothing computed.
 VISITOR = "COALESCE(user_id, anonymous_id)"
@@ -56,6 +71,7 @@ WRITE_FLOOR = {
                        f"track_sequence_number, event, {VISITOR} AS dbt_visitor_id, timestamp, "
                        "event AS event_2, event AS event_3, event AS event_4, event AS event_5 FROM tracks",
 }
+FLOORS = {"floor": FLOOR_SQL, "floor-lag": FLOOR_LAG_SQL, "floor-sessions": FLOOR_SESSIONS_SQL}
 # {{ ref('x') }} / {{ source('s', 'x') }} -> x: the dbt models become plain DuckDB SQL.
 DBT_CALL = re.compile(r"\{\{\s*(?:ref|source)\((?:[^)]*,)?\s*['\"](\w+)['\"]\s*\)\s*\}\}")
 
@@ -114,15 +130,24 @@ def measure(argv: list[str], cwd: Path | str | None = None, env: dict | None = N
     return Measured(seconds, rss_kib / 1024, stdout, error)
 
 
+def touch_memory(gigabytes: float) -> None:
+    """Write one byte per page of that much memory, then free it. On a virtual machine whose host
+    takes back the guest's free memory (a balloon), a process's first touch of memory costs far
+    more than its work (2 GB: 5.4 s cold, 0.14 s warm); touching it before a timed run lets the
+    run measure its own work. Jobs that use more memory pay more for a cold touch."""
+    size = int(gigabytes * 2**30)
+    pages = bytearray(size)
+    pages[::4096] = b"\1" * len(range(0, size, 4096))
+
+
 def baseline_sql(model: str) -> str:
     return DBT_CALL.sub(r"\1", (BASELINE_DIR / f"{model}.sql").read_text())
 
 
 def stages(job: str, plan: str | None = None) -> list[tuple[str, str | None, list[str]]]:
     """(stage, table to count or None, statements) triples that the job runs, in order."""
-    if job in ("floor", "floor-lag"):
-        sql = FLOOR_SQL if job == "floor" else FLOOR_LAG_SQL
-        return [(job, "floor", [f"CREATE OR REPLACE TABLE floor AS {sql}"])]
+    if job in FLOORS:
+        return [(job, "floor", [f"CREATE OR REPLACE TABLE floor AS {FLOORS[job]}"])]
     if job == "baseline":
         return [(model, model, [f"CREATE OR REPLACE TABLE {model} AS {baseline_sql(model)}"])
                 for model in BASELINE_MODELS]
@@ -166,7 +191,7 @@ def run(job: str, db: str, memory_limit: str | None = None, threads: int | None 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("job", choices=("floor", "floor-lag", "write-floor", "baseline", "journeyctl-sql"))
+    parser.add_argument("job", choices=(*FLOORS, "write-floor", "baseline", "journeyctl-sql"))
     parser.add_argument("--db", required=True, help="DuckDB file holding a `tracks` table")
     parser.add_argument("--plan", help="journeyctl-sql: the JSON of `journeyctl render --format json`")
     parser.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 2GB")
